@@ -1,0 +1,422 @@
+// `npm run bench`: tools/call load against the upstream directly, through a byte pipe (the
+// floor) and through Gatehouse, side by side on this machine; then 1,000 idle sessions against
+// a fresh gateway. Servers run pinned to core 0, this runner (and the load it generates) on
+// core 1. The bench informs; it never fails the build. Method: docs/performance.md.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { CLK_TCK, coreTicks, peakRssBytes, treeCpuMicros, treeRssBytes } from './cpu.ts';
+import { type LoadResult, runLoad } from './load.ts';
+import { checkCall, findEchoTool, openSession, type Session } from './mcp-client.ts';
+import {
+  median,
+  type RunSample,
+  renderText,
+  type SessionsSummary,
+  summarize,
+  TARGET_LABELS,
+  type TargetKey,
+  type TargetSummary,
+  verdicts,
+} from './report.ts';
+import { type ServerProcess, type StartResult, startServer } from './servers.ts';
+import { openIdleSessions } from './sessions.ts';
+
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+const REPO = resolve(import.meta.dirname, '..');
+const WATCHDOG_MS = 10 * 60_000;
+
+/** Re-runs this script under `taskset -c 1` so the load never competes with the servers. */
+function ensurePinned(): void {
+  if (process.env.GATEHOUSE_BENCH_PINNED === '1') return;
+  const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  if (allowed === String(LOAD_CORE)) return;
+  const child = spawnSync(
+    'taskset',
+    [
+      '-c',
+      String(LOAD_CORE),
+      process.execPath,
+      ...process.execArgv,
+      import.meta.filename,
+      ...process.argv.slice(2),
+    ],
+    { stdio: 'inherit', env: { ...process.env, GATEHOUSE_BENCH_PINNED: '1' } },
+  );
+  if (child.error) {
+    console.warn(
+      `bench: cannot pin the load to core ${LOAD_CORE} (${child.error.message}); running unpinned`,
+    );
+    return;
+  }
+  process.exit(child.status ?? 1);
+}
+
+ensurePinned();
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    'latency-duration': { type: 'string', default: '5' },
+    connections: { type: 'string', default: '10' },
+    sessions: { type: 'string', default: '1000' },
+    'skip-gateway': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(REPO, 'bench', 'results') },
+  },
+});
+
+function positive(name: string, value: string | undefined, quick: number): number {
+  const n = args.quick ? quick : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new Error(`--${name} must be a whole number ≥ 1`);
+  return n;
+}
+
+const settings = {
+  rounds: positive('rounds', args.rounds, 1),
+  durationS: positive('duration', args.duration, 3),
+  warmupS: positive('warmup', args.warmup, 1),
+  latencyDurationS: positive('latency-duration', args['latency-duration'], 2),
+  connections: positive('connections', args.connections, 10),
+  sessions: positive('sessions', args.sessions, 200),
+  serverCore: SERVER_CORE,
+  loadCore: LOAD_CORE,
+};
+
+const logDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
+const running = new Set<ServerProcess>();
+
+async function cleanup(): Promise<void> {
+  const servers = [...running];
+  running.clear();
+  await Promise.all(servers.map((s) => s.stop()));
+}
+
+async function abort(why: string): Promise<never> {
+  console.error(`bench: ${why}; stopping servers`);
+  await cleanup();
+  rmSync(logDir, { recursive: true, force: true });
+  process.exit(1);
+}
+
+process.once('SIGINT', () => void abort('interrupted'));
+process.once('SIGTERM', () => void abort('terminated'));
+setTimeout(
+  () => void abort(`watchdog: still running after ${WATCHDOG_MS / 60_000} min`),
+  WATCHDOG_MS,
+).unref();
+
+async function start(name: string, scriptArgs: string[]): Promise<StartResult> {
+  const result = await startServer({
+    name,
+    args: scriptArgs,
+    cpus: String(SERVER_CORE),
+    cwd: REPO,
+    logDir,
+    readyTimeoutMs: 20_000,
+  });
+  if (result.ok) running.add(result.server);
+  return result;
+}
+
+async function mustStart(name: string, scriptArgs: string[]): Promise<ServerProcess> {
+  const result = await start(name, scriptArgs);
+  if (!result.ok) return abort(`${name} did not start: ${result.reason}\n${result.log}`);
+  return result.server;
+}
+
+async function stop(server: ServerProcess): Promise<void> {
+  running.delete(server);
+  await server.stop();
+}
+
+/** Starts a gateway in front of `upstream`; undefined (with the reason printed) when it cannot. */
+async function startGateway(name: string, upstream: ServerProcess): Promise<ServerProcess | undefined> {
+  const cli = join(REPO, 'src', 'cli', 'main.ts');
+  const configPath = join(logDir, `${name}.yaml`);
+  writeFileSync(
+    configPath,
+    [
+      'listen: { host: 127.0.0.1, port: 0 }',
+      'upstreams:',
+      `  bench: { transport: http, url: "${upstream.url}/mcp" }`,
+      '',
+    ].join('\n'),
+  );
+  const result = await start(name, [cli, 'start', '--config', configPath]);
+  if (result.ok) return result.server;
+  console.warn(`bench: SKIP gateway — \`node src/cli/main.ts start --config …\` ${result.reason}`);
+  if (result.log) console.warn(result.log.replace(/^/gm, '  | '));
+  return undefined;
+}
+
+interface Target {
+  key: TargetKey;
+  /** The process under test: the upstream for `direct`, else the proxy. */
+  server: ServerProcess;
+  upstream: ServerProcess;
+  session: Session;
+  tool: string;
+  warmups: LoadResult[];
+}
+
+let nextId = 1_000;
+
+async function prepare(
+  key: TargetKey,
+  server: ServerProcess,
+  upstream: ServerProcess,
+): Promise<Target | string> {
+  try {
+    const session = await openSession(`${server.url}/mcp`);
+    const tool = await findEchoTool(session);
+    await checkCall(session, tool, nextId++);
+    return { key, server, upstream, session, tool, warmups: [] };
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+function cpuOf(pids: number[]): number {
+  return pids.reduce((a, pid) => a + treeCpuMicros(pid), 0);
+}
+
+async function measure(target: Target, round: number, kind: 'c10' | 'c1'): Promise<RunSample> {
+  const all = [...running].map((s) => s.pid);
+  const core0Before = coreTicks(SERVER_CORE);
+  const oursBefore = cpuOf(all);
+  const serverBefore = treeCpuMicros(target.server.pid);
+  const upstreamBefore = treeCpuMicros(target.upstream.pid);
+  const load = await runLoad({
+    endpoint: target.session.endpoint,
+    sessionId: target.session.sessionId,
+    tool: target.tool,
+    connections: kind === 'c10' ? settings.connections : 1,
+    durationS: kind === 'c10' ? settings.durationS : settings.latencyDurationS,
+    firstId: nextId,
+  });
+  nextId = load.lastId + 1;
+  const serverUs = treeCpuMicros(target.server.pid) - serverBefore;
+  const upstreamUs = treeCpuMicros(target.upstream.pid) - upstreamBefore;
+  const core0After = coreTicks(SERVER_CORE);
+  const oursTicks = ((cpuOf(all) - oursBefore) * CLK_TCK) / 1e6;
+  const core0Total = core0After.total - core0Before.total;
+  const otherTicks = core0After.busy - core0Before.busy - oursTicks;
+  const calls = Math.max(load.calls, 1);
+  return {
+    target: target.key,
+    round,
+    kind,
+    load,
+    serverCpuUsPerCall: serverUs / calls,
+    upstreamCpuUsPerCall: upstreamUs / calls,
+    core0OtherPct: core0Total > 0 ? Math.max(0, (100 * otherTicks) / core0Total) : Number.NaN,
+  };
+}
+
+async function fetchUpstreamSessions(upstream: ServerProcess): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${upstream.url}/_stats`, { signal: AbortSignal.timeout(5_000) });
+    return ((await res.json()) as { sessions?: number }).sessions;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fresh upstream + gateway pair: RSS before and after `settings.sessions` idle sessions. */
+async function measureSessions(): Promise<SessionsSummary | string> {
+  const upstream = await mustStart('sessions-upstream', ['bench/upstream.ts']);
+  const gateway = await startGateway('sessions-gateway', upstream);
+  if (!gateway) {
+    await stop(upstream);
+    return 'gateway did not start';
+  }
+  try {
+    // One full session first, so that lazily built state (upstream connection, tool list) is
+    // in "before" and only the per-session cost is in the difference.
+    const first = await prepare('gateway', gateway, upstream);
+    if (typeof first === 'string') return first;
+    await sleep(1_000);
+    const rssBeforeBytes = treeRssBytes(gateway.pid);
+    const outcome = await openIdleSessions(`${gateway.url}/mcp`, settings.sessions, 10, 60_000);
+    await sleep(2_000);
+    const rssAfterBytes = treeRssBytes(gateway.pid);
+    await checkCall(first.session, first.tool, nextId++);
+    return {
+      requested: settings.sessions,
+      ...outcome,
+      rssBeforeBytes,
+      rssAfterBytes,
+      perSessionBytes: outcome.opened ? (rssAfterBytes - rssBeforeBytes) / outcome.opened : Number.NaN,
+      upstreamSessions: await fetchUpstreamSessions(upstream),
+    };
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await stop(gateway);
+    await stop(upstream);
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    kernel: os.release(),
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+  };
+}
+
+function writeResults(result: object): string {
+  mkdirSync(args.out, { recursive: true });
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  const file = join(args.out, `${stamp}.json`);
+  for (const path of [file, join(args.out, 'latest.json')]) {
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+  }
+  return file;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const host = machine();
+  console.log(
+    `bench: ${host.cores} cores (${host.cpuModel}), node ${host.node}, load average ${host.loadAverageAtStart.join(' ')}`,
+  );
+  console.log(
+    `bench: ${settings.rounds} round(s) × [${settings.warmupS} s warm-up, ${settings.durationS} s at c=${settings.connections}, ` +
+      `${settings.latencyDurationS} s at c=1]; servers on core ${SERVER_CORE}, load on core ${LOAD_CORE}`,
+  );
+
+  const upDirect = await mustStart('upstream-direct', ['bench/upstream.ts']);
+  const upPipe = await mustStart('upstream-pipe', ['bench/upstream.ts']);
+  const pipe = await mustStart('byte-pipe', ['bench/byte-pipe.ts', upPipe.url]);
+  const notes: string[] = [];
+  const targets: Target[] = [];
+  for (const [key, server, upstream] of [
+    ['direct', upDirect, upDirect],
+    ['pipe', pipe, upPipe],
+  ] as const) {
+    const t = await prepare(key, server, upstream);
+    if (typeof t === 'string') return abort(`${TARGET_LABELS[key]}: ${t}`);
+    targets.push(t);
+  }
+  if (args['skip-gateway']) {
+    notes.push('gateway skipped (--skip-gateway)');
+  } else {
+    const upGateway = await mustStart('upstream-gateway', ['bench/upstream.ts']);
+    const gateway = await startGateway('gateway', upGateway);
+    const t = gateway ? await prepare('gateway', gateway, upGateway) : 'it did not start';
+    if (typeof t === 'string') {
+      notes.push(`gateway skipped: ${t}`);
+      if (gateway) console.warn(`bench: SKIP gateway — ${t}`);
+    } else {
+      targets.push(t);
+    }
+  }
+
+  const samples: RunSample[] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    // Rotate the order each round so that no target always runs first or last.
+    const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]!);
+    for (const target of order) {
+      const warm = await runLoad({
+        endpoint: target.session.endpoint,
+        sessionId: target.session.sessionId,
+        tool: target.tool,
+        connections: settings.connections,
+        durationS: settings.warmupS,
+        firstId: nextId,
+      });
+      nextId = warm.lastId + 1;
+      target.warmups.push(warm);
+      for (const kind of ['c10', 'c1'] as const) {
+        const s = await measure(target, round, kind);
+        samples.push(s);
+        console.log(
+          `  round ${round} ${TARGET_LABELS[target.key].padEnd(22)} ${kind.padEnd(3)} ` +
+            `${s.load.callsPerSec.toFixed(0).padStart(6)} calls/s  p50 ${s.load.p50ExactMs.toFixed(3)} ms  ` +
+            `CPU ${s.serverCpuUsPerCall.toFixed(0)} µs/call (upstream ${s.upstreamCpuUsPerCall.toFixed(0)})  ` +
+            `core0 other ${s.core0OtherPct.toFixed(0)}%  bad ${s.load.non2xx + s.load.errors + s.load.timeouts + s.load.wrongBodies}`,
+        );
+      }
+    }
+  }
+
+  const summaries: TargetSummary[] = [];
+  for (const target of targets) {
+    try {
+      await checkCall(target.session, target.tool, nextId++);
+    } catch (err) {
+      notes.push(
+        `${target.key}: call after load failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    summaries.push(
+      summarize(target.key, samples, target.warmups, {
+        rssBytes: treeRssBytes(target.server.pid),
+        peakRssBytes: peakRssBytes(target.server.pid),
+        upstreamRssBytes: treeRssBytes(target.upstream.pid),
+      }),
+    );
+  }
+  await cleanup();
+
+  let sessions: SessionsSummary | undefined;
+  if (targets.some((t) => t.key === 'gateway')) {
+    console.log(`bench: opening ${settings.sessions} idle sessions against a fresh gateway`);
+    const outcome = await measureSessions();
+    if (typeof outcome === 'string') notes.push(`sessions: ${outcome}`);
+    else sessions = outcome;
+  }
+
+  const byTarget = Object.fromEntries(summaries.map((s) => [s.target, s]));
+  const checks = verdicts(byTarget, sessions);
+  const result = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { ...host, loadAverageAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    settings,
+    core0OtherPctMedian: median(samples.map((s) => s.core0OtherPct)),
+    targets: summaries,
+    sessions,
+    verdicts: checks,
+    notes,
+    samples,
+  };
+  const file = writeResults(result);
+  console.log('');
+  console.log(renderText(summaries, sessions, checks));
+  for (const note of notes) console.log(`note: ${note}`);
+  console.log(
+    `\nload average ${host.loadAverageAtStart.join(' ')} → ${result.machine.loadAverageAtEnd.join(' ')}; ` +
+      `core 0 busy with other processes: ${result.core0OtherPctMedian.toFixed(1)}% (median over runs)`,
+  );
+  const shown = (path: string) => path.replace(`${REPO}/`, '');
+  console.log(`results: ${shown(file)} (and ${shown(join(args.out, 'latest.json'))})`);
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  await cleanup();
+  process.exitCode = 1;
+} finally {
+  rmSync(logDir, { recursive: true, force: true });
+}
+process.exit();

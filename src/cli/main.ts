@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// The `gatehouse` command: start, validate, connect.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../errors.ts';
+import { runConnect } from './connect.ts';
+import { runStart } from './start.ts';
+import { runValidate } from './validate.ts';
+
+const USAGE = `Usage:
+  gatehouse start [--config FILE]   start the gateway (default config: ./gatehouse.yaml)
+  gatehouse validate FILE           check a config file and explain any problem
+  gatehouse connect URL             bridge stdio to a gateway URL, for clients that only speak stdio
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      header: { type: 'string', multiple: true },
+    },
+  });
+  const [command, arg] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  switch (command) {
+    case 'start':
+      return runStart(values.config ?? arg ?? 'gatehouse.yaml');
+    case 'validate':
+      return runValidate(arg ?? values.config ?? 'gatehouse.yaml');
+    case 'connect':
+      if (!arg) break;
+      return runConnect(arg, values.header ?? []);
+  }
+  process.stderr.write(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `gatehouse: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,101 @@
+// The one source of truth for gatehouse.yaml. Every object is strict: an unknown key is an
+// error, so a typo never silently turns a setting off. Defaults live here and nowhere else.
+import { z } from 'zod';
+
+const name = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use 1-32 letters, digits, "_" or "-"');
+
+const upstreamCommon = {
+  /** Per-call timeout; a timed-out call is answered with an error and cancelled upstream. */
+  timeoutMs: z.number().int().positive().default(60_000),
+  /** How long connecting (spawn or first request + initialize) may take. */
+  connectTimeoutMs: z.number().int().positive().default(15_000),
+};
+
+const stdioUpstream = z.strictObject({
+  transport: z.literal('stdio'),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  /** Added to a minimal inherited environment (PATH, HOME, ...); secrets go here, never in args. */
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+  ...upstreamCommon,
+});
+
+const httpUpstream = z.strictObject({
+  /** `http` is Streamable HTTP; `sse` is the legacy HTTP+SSE transport (2024-11-05). */
+  transport: z.enum(['http', 'sse']),
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string(), z.string()).default({}),
+  ...upstreamCommon,
+});
+
+export const upstreamSchema = z.discriminatedUnion('transport', [stdioUpstream, httpUpstream]);
+
+const prefixMode = z.enum(['always', 'never', 'on-collision']);
+
+export const namingSchema = z.strictObject({
+  /** Joins server and tool names: `<server><separator><tool>`. */
+  separator: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,3}$/, 'use 1-3 of letters, digits, "_", "." or "-"')
+    .default('__'),
+  prefix: prefixMode.default('always'),
+});
+
+const overrideSchema = z.strictObject({
+  description: z.string().optional(),
+  title: z.string().optional(),
+  annotations: z.record(z.string(), z.unknown()).optional(),
+});
+
+const virtualServerSchema = z.strictObject({
+  /** Upstream servers this virtual server draws from; all when omitted. */
+  servers: z.array(name).optional(),
+  /** Globs over exposed tool names (after naming, before renames); `*` matches any run. */
+  include: z.array(z.string()).default(['*']),
+  exclude: z.array(z.string()).default([]),
+  /** Exposed name → new name. */
+  rename: z.record(z.string(), z.string()).default({}),
+  /** Keyed by the final exposed tool name. */
+  overrides: z.record(z.string(), overrideSchema).default({}),
+  /** Naming for this virtual server only; inherits the global naming where unset. */
+  naming: namingSchema.partial().optional(),
+});
+
+export const configSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      // Coerced, so `${PORT}` from the environment works.
+      port: z.coerce.number().int().min(0).max(65535).default(4680),
+      /** Origins allowed besides loopback ones; a request with another Origin gets 403. */
+      allowedOrigins: z.array(z.string()).default([]),
+      /** Host header values allowed besides loopback ones (DNS-rebinding defence). */
+      allowedHosts: z.array(z.string()).default([]),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
+    })
+    .prefault({}),
+  sessions: z
+    .strictObject({
+      idleTtlSeconds: z.number().positive().default(1800),
+      maxSessions: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  shutdown: z.strictObject({ drainSeconds: z.number().nonnegative().default(10) }).prefault({}),
+  naming: namingSchema.prefault({}),
+  /** Merged lists are handed out in pages of this size, with the gateway's own cursors. */
+  pagination: z.strictObject({ pageSize: z.number().int().positive().max(10_000).default(500) }).prefault({}),
+  upstreams: z.record(name, upstreamSchema).refine((u) => Object.keys(u).length > 0, {
+    message: 'configure at least one upstream server',
+  }),
+  virtualServers: z.record(name, virtualServerSchema).default({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type NamingConfig = z.infer<typeof namingSchema>;
+export type VirtualServerConfig = z.infer<typeof virtualServerSchema>;

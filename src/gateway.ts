@@ -1,0 +1,92 @@
+// The running gateway: the HTTP front door, the session registries, the current config and the
+// graceful stop. Wiring only; behaviour lives in transport/, session/, route/ and upstream/.
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/schema.ts';
+import { SessionRegistry } from './session/registry.ts';
+import type { GatewayContext } from './transport/context.ts';
+import { createHttpServer } from './transport/http-server.ts';
+import { heldCalls } from './transport/mrtr.ts';
+
+export interface Gateway {
+  /** Base URL, e.g. http://127.0.0.1:4680; the MCP endpoint is `${url}/mcp`. */
+  readonly url: string;
+  readonly config: Config;
+  /** Swaps the config for new work; sessions in flight keep the config they started with. */
+  reload(config: Config): void;
+  /** Stops taking work, lets calls in flight finish (up to the drain deadline), then stops children. */
+  close(): Promise<void>;
+  /** Live session-era sessions (for tests and the admin API). */
+  sessionCount(): number;
+}
+
+export interface GatewayOptions {
+  log?: (line: string) => void;
+}
+
+export async function startGateway(initial: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  let config = initial;
+  let draining = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const limits = () => ({
+    idleTtlMs: config.sessions.idleTtlSeconds * 1000,
+    max: config.sessions.maxSessions,
+  });
+  const registry = new SessionRegistry(limits());
+  const pool = new SessionRegistry(limits());
+
+  const ctx: GatewayContext = {
+    get config() {
+      return config;
+    },
+    registry,
+    pool,
+    get draining() {
+      return draining;
+    },
+    log,
+    track<T>(work: Promise<T>): Promise<T> {
+      inFlight++;
+      return work.finally(() => {
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      });
+    },
+  };
+
+  const server = createHttpServer(ctx);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    get config() {
+      return config;
+    },
+    reload(next) {
+      config = next;
+      registry.configure(limits());
+      pool.configure(limits());
+    },
+    sessionCount: () => registry.size,
+    async close() {
+      draining = true;
+      server.close();
+      if (inFlight > 0) {
+        const deadline = new Promise<void>((r) => setTimeout(r, config.shutdown.drainSeconds * 1000).unref());
+        await Promise.race([new Promise<void>((r) => (drained = r)), deadline]);
+      }
+      heldCalls.cancelAll();
+      await Promise.all([registry.closeAll(), pool.closeAll()]);
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,181 @@
+// The merged view a client gets: every upstream's tools, prompts, resources and templates under
+// their exposed names, filtered by the virtual server, with the routes back to each upstream.
+// Built from the upstream lists in one pass; pure, so the naming rules are easy to test.
+import type { Config, NamingConfig, VirtualServerConfig } from '../config/schema.ts';
+import { globToRegExp, joinName, matchesTemplate, prefixUri, splitUri } from './names.ts';
+
+type Item = Record<string, unknown>;
+
+export interface UpstreamLists {
+  tools?: Item[];
+  prompts?: Item[];
+  resources?: Item[];
+  resourceTemplates?: Item[];
+}
+
+export interface View {
+  /** The virtual server's name; undefined for the default endpoint. */
+  readonly name?: string;
+  readonly servers: readonly string[];
+  readonly naming: NamingConfig;
+  readonly include: readonly RegExp[];
+  readonly exclude: readonly RegExp[];
+  readonly rename: ReadonlyMap<string, string>;
+  readonly overrides: VirtualServerConfig['overrides'];
+}
+
+export interface Route {
+  server: string;
+  /** The name (or URI) the upstream knows. */
+  name: string;
+}
+
+/** The view for `/mcp` (no name) or `/mcp/<name>`; undefined when no such virtual server exists. */
+export function viewFor(config: Config, virtualServer?: string): View | undefined {
+  const all = Object.keys(config.upstreams);
+  if (virtualServer === undefined) {
+    return {
+      servers: all,
+      naming: config.naming,
+      include: [],
+      exclude: [],
+      rename: new Map(),
+      overrides: {},
+    };
+  }
+  const vs = config.virtualServers[virtualServer];
+  if (!vs) return undefined;
+  return {
+    name: virtualServer,
+    servers: vs.servers ?? all,
+    naming: { ...config.naming, ...vs.naming },
+    include: vs.include.map(globToRegExp),
+    exclude: vs.exclude.map(globToRegExp),
+    rename: new Map(Object.entries(vs.rename)),
+    overrides: vs.overrides,
+  };
+}
+
+export class Catalog {
+  readonly tools: Item[] = [];
+  readonly prompts: Item[] = [];
+  readonly resources: Item[] = [];
+  readonly resourceTemplates: Item[] = [];
+  readonly #toolRoutes = new Map<string, Route>();
+  readonly #promptRoutes = new Map<string, Route>();
+  readonly #resourceRoutes = new Map<string, Route>();
+  readonly #templates: { server: string; template: string }[] = [];
+  readonly #view: View;
+
+  constructor(view: View, lists: ReadonlyMap<string, UpstreamLists>) {
+    this.#view = view;
+    const prefixed = (kind: 'tools' | 'prompts' | 'resources' | 'resourceTemplates'): Set<string> => {
+      if (view.naming.prefix !== 'on-collision') return new Set();
+      const seen = new Map<string, number>();
+      for (const server of view.servers) {
+        for (const item of lists.get(server)?.[kind] ?? []) {
+          const key = String(
+            kind === 'resources' ? item.uri : kind === 'resourceTemplates' ? item.uriTemplate : item.name,
+          );
+          seen.set(key, (seen.get(key) ?? 0) + 1);
+        }
+      }
+      return new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
+    };
+    const collidingTools = prefixed('tools');
+    const collidingPrompts = prefixed('prompts');
+    const collidingUris = new Set([...prefixed('resources'), ...prefixed('resourceTemplates')]);
+    const usePrefix = (colliding: Set<string>, key: string) =>
+      view.naming.prefix === 'always' || (view.naming.prefix === 'on-collision' && colliding.has(key));
+
+    for (const server of view.servers) {
+      const upstream = lists.get(server);
+      if (!upstream) continue;
+      for (const tool of upstream.tools ?? []) {
+        const original = String(tool.name);
+        const named = usePrefix(collidingTools, original)
+          ? joinName(server, original, view.naming.separator)
+          : original;
+        if (!this.#visible(named)) continue;
+        const exposed = view.rename.get(named) ?? named;
+        if (this.#toolRoutes.has(exposed)) continue; // First server wins; config validation warns.
+        this.#toolRoutes.set(exposed, { server, name: original });
+        this.tools.push(withOverrides({ ...tool, name: exposed }, view.overrides[exposed]));
+      }
+      for (const prompt of upstream.prompts ?? []) {
+        const original = String(prompt.name);
+        const exposed = usePrefix(collidingPrompts, original)
+          ? joinName(server, original, view.naming.separator)
+          : original;
+        if (this.#promptRoutes.has(exposed)) continue;
+        this.#promptRoutes.set(exposed, { server, name: original });
+        this.prompts.push({ ...prompt, name: exposed });
+      }
+      for (const resource of upstream.resources ?? []) {
+        const original = String(resource.uri);
+        const exposed = usePrefix(collidingUris, original) ? prefixUri(server, original) : original;
+        if (this.#resourceRoutes.has(exposed)) continue;
+        this.#resourceRoutes.set(exposed, { server, name: original });
+        this.resources.push({ ...resource, uri: exposed });
+      }
+      for (const template of upstream.resourceTemplates ?? []) {
+        const original = String(template.uriTemplate);
+        const exposed = usePrefix(collidingUris, original) ? prefixUri(server, original) : original;
+        this.#templates.push({ server, template: exposed });
+        this.resourceTemplates.push({ ...template, uriTemplate: exposed });
+      }
+    }
+  }
+
+  tool(exposed: string): Route | undefined {
+    return this.#toolRoutes.get(exposed);
+  }
+
+  prompt(exposed: string): Route | undefined {
+    return this.#promptRoutes.get(exposed);
+  }
+
+  /**
+   * The upstream for a resource URI: a listed resource, then a `<server>+` prefix, then a
+   * matching template, then — when only one server in the view could own it — that server.
+   */
+  resource(uri: string, serversWithResources: readonly string[]): Route | undefined {
+    const listed = this.#resourceRoutes.get(uri);
+    if (listed) return listed;
+    const split = splitUri(uri);
+    if (split && this.#view.servers.includes(split.server) && this.#view.naming.prefix !== 'never') {
+      return { server: split.server, name: split.uri };
+    }
+    for (const t of this.#templates) {
+      if (!matchesTemplate(t.template, uri)) continue;
+      const inner = splitUri(t.template);
+      if (inner && inner.server === t.server) return { server: t.server, name: splitUri(uri)?.uri ?? uri };
+      return { server: t.server, name: uri };
+    }
+    if (serversWithResources.length === 1) return { server: serversWithResources[0]!, name: uri };
+    return undefined;
+  }
+
+  /** Maps an upstream URI back to the exposed one (for notifications/resources/updated). */
+  exposedUri(server: string, uri: string): string {
+    for (const [exposed, route] of this.#resourceRoutes)
+      if (route.server === server && route.name === uri) return exposed;
+    return this.#view.naming.prefix === 'always' ? prefixUri(server, uri) : uri;
+  }
+
+  #visible(name: string): boolean {
+    const v = this.#view;
+    if (v.include.length > 0 && !v.include.some((r) => r.test(name))) return false;
+    return !v.exclude.some((r) => r.test(name));
+  }
+}
+
+function withOverrides(tool: Item, o: VirtualServerConfig['overrides'][string] | undefined): Item {
+  if (!o) return tool;
+  const out = { ...tool };
+  if (o.description !== undefined) out.description = o.description;
+  if (o.title !== undefined) out.title = o.title;
+  if (o.annotations !== undefined)
+    out.annotations = { ...(tool.annotations as Item | undefined), ...o.annotations };
+  return out;
+}

@@ -1,0 +1,15 @@
+// What the downstream edge needs from the running gateway.
+import type { Config } from '../config/schema.ts';
+import type { SessionRegistry } from '../session/registry.ts';
+
+export interface GatewayContext {
+  /** The config new work starts on; work in flight keeps the one it started with. */
+  readonly config: Config;
+  readonly registry: SessionRegistry;
+  /** Upstream contexts shared by stateless (2026-07-28) clients. */
+  readonly pool: SessionRegistry;
+  readonly draining: boolean;
+  log(line: string): void;
+  /** Counts a piece of client work as in flight until it settles (for graceful drain). */
+  track<T>(work: Promise<T>): Promise<T>;
+}

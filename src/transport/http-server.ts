@@ -1,0 +1,63 @@
+// The downstream edge's HTTP front door: one node:http server, a tiny router, and the checks
+// every request passes first. Errors become answers here; nothing thrown reaches node:http.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { asGatewayError, GatewayError } from '../errors.ts';
+import type { GatewayContext } from './context.ts';
+import { checkOrigin } from './guard.ts';
+import { handleLegacyMessage, handleLegacySse } from './legacy-sse.ts';
+import { handleModernPost, isModernRequest } from './modern.ts';
+import { sendError } from './reply.ts';
+import { handleSessionDelete, handleSessionGet, handleSessionPost, readPost } from './streamable.ts';
+
+const MCP_PATH = /^\/mcp(?:\/([A-Za-z0-9_-]{1,32}))?\/?$/;
+const SSE_PATH = /^\/sse(?:\/([A-Za-z0-9_-]{1,32}))?\/?$/;
+
+export function createHttpServer(ctx: GatewayContext): http.Server {
+  const server = http.createServer((req, res) => {
+    route(ctx, req, res).catch((err: unknown) => {
+      const error = asGatewayError(err);
+      if (error.code === 'internal') ctx.log(`internal error: ${String((err as Error)?.stack ?? err)}`);
+      sendError(res, error);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0; // Streams are long-lived; idle sessions are bounded by the registry.
+  return server;
+}
+
+async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://gateway');
+  if (url.pathname === '/healthz') {
+    res.writeHead(ctx.draining ? 503 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: ctx.draining ? 'draining' : 'ok', sessions: ctx.registry.size }));
+    return;
+  }
+  const forbidden = checkOrigin(req, ctx.config.listen);
+  if (forbidden) return sendError(res, forbidden);
+  const mcp = MCP_PATH.exec(url.pathname);
+  if (mcp) {
+    const virtualServer = mcp[1];
+    if (virtualServer !== undefined && !(virtualServer in ctx.config.virtualServers)) {
+      throw new GatewayError('not_found', `No virtual server named ${JSON.stringify(virtualServer)}`);
+    }
+    if (ctx.draining) throw new GatewayError('shutting_down', 'The gateway is shutting down');
+    switch (req.method) {
+      case 'POST': {
+        const body = await readPost(ctx, req);
+        if (isModernRequest(req, body)) return handleModernPost(ctx, req, res, virtualServer, body);
+        return handleSessionPost(ctx, req, res, virtualServer, body);
+      }
+      case 'GET':
+        return handleSessionGet(ctx, req, res);
+      case 'DELETE':
+        return handleSessionDelete(ctx, req, res);
+      default:
+        throw new GatewayError('method_not_allowed', 'Method Not Allowed');
+    }
+  }
+  const sse = SSE_PATH.exec(url.pathname);
+  if (sse && req.method === 'GET') return handleLegacySse(ctx, req, res, sse[1]);
+  if (url.pathname === '/message' && req.method === 'POST') return handleLegacyMessage(ctx, req, res, url);
+  throw new GatewayError('not_found', 'Not Found');
+}

@@ -1,0 +1,92 @@
+// The legacy HTTP+SSE transport (2024-11-05) for old clients: GET /sse opens the stream and
+// names a POST endpoint in an `endpoint` event; every answer travels on that one stream.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../errors.ts';
+import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts';
+import { viewFor } from '../route/catalog.ts';
+import { SessionRegistry } from '../session/registry.ts';
+import { ok, Session } from '../session/session.ts';
+import { Channel, SSE_HEADERS } from './channel.ts';
+import type { GatewayContext } from './context.ts';
+import { isJson, readBody } from './guard.ts';
+import { sseEvent } from './sse.ts';
+import { SESSION_VERSIONS } from './streamable.ts';
+
+/** Streams opened but not yet initialized, by session id. */
+const opened = new Map<string, { channel: Channel; virtualServer?: string }>();
+
+export function handleLegacySse(
+  ctx: GatewayContext,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  virtualServer?: string,
+) {
+  if (virtualServer !== undefined && !viewFor(ctx.config, virtualServer)) {
+    throw new GatewayError('not_found', `No virtual server named ${JSON.stringify(virtualServer)}`);
+  }
+  if (ctx.registry.full) throw new GatewayError('too_many_sessions', 'Too many sessions; try again later');
+  const id = SessionRegistry.newId();
+  const channel = new Channel(true);
+  opened.set(id, { channel, virtualServer });
+  res.writeHead(200, SSE_HEADERS);
+  res.write(sseEvent(`/message?sessionId=${id}`, { event: 'endpoint' }));
+  channel.attachStandalone(res);
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), 15_000);
+  res.once('close', () => {
+    clearInterval(keepalive);
+    opened.delete(id);
+    void ctx.registry.delete(id);
+  });
+}
+
+export async function handleLegacyMessage(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) {
+  const id = url.searchParams.get('sessionId') ?? '';
+  const pending = opened.get(id);
+  const entry = ctx.registry.get(id);
+  if (!pending && !entry) throw new GatewayError('session_not_found', 'Session not found');
+  if (!isJson(req))
+    throw new GatewayError('unsupported_media_type', 'Unsupported Media Type: use application/json');
+  const parsed = parseBody(await readBody(req, ctx.config.listen.maxBodyBytes), false);
+  const message = Array.isArray(parsed) ? parsed[0]! : parsed.message;
+  res.writeHead(202).end('Accepted');
+
+  if (!entry) {
+    if (!isRequest(message) || message.method !== 'initialize' || !pending) return;
+    opened.delete(id);
+    const view = viewFor(ctx.config, pending.virtualServer)!;
+    const params = message.params ?? {};
+    const requested = String(params.protocolVersion ?? '2024-11-05');
+    const session = new Session({
+      id,
+      config: ctx.config,
+      view,
+      protocolVersion: SESSION_VERSIONS.includes(requested) ? requested : '2024-11-05',
+      clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
+      clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
+      log: ctx.log,
+    });
+    session.broadcast = (n) => pending.channel.broadcast(n);
+    session.unrelatedSink = pending.channel.sinkFor(undefined);
+    ctx.registry.add({ session, channel: pending.channel });
+    await ctx.track(session.connectAll());
+    pending.channel.broadcast(
+      ok(message.id, {
+        protocolVersion: session.protocolVersion,
+        capabilities: session.serverCapabilities(),
+        serverInfo: { name: 'gatehouse', version: '0.1.0' },
+      }),
+    );
+    return;
+  }
+  const { session, channel } = entry;
+  if (isRequest(message)) {
+    const response = await ctx.track(session.handle(message, channel.sinkFor(message.id)));
+    channel.finishRequest(message.id, response);
+  } else if (isNotification(message)) session.notify(message);
+  else if (isResponse(message)) channel.receive(message);
+}

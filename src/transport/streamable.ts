@@ -1,0 +1,173 @@
+// Streamable HTTP, session era (2025-03-26, 2025-06-18, 2025-11-25): initialize creates a
+// session (Mcp-Session-Id), later requests must carry it (400 without, 404 once it is gone),
+// GET opens the standalone stream, DELETE ends the session.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../errors.ts';
+import type { Message, Request } from '../jsonrpc.ts';
+import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts';
+import { viewFor } from '../route/catalog.ts';
+import { SessionRegistry } from '../session/registry.ts';
+import { fail, ok, Session } from '../session/session.ts';
+import { Channel, RequestStream, SSE_HEADERS } from './channel.ts';
+import type { GatewayContext } from './context.ts';
+import { accepts, isJson, readBody } from './guard.ts';
+import { sendError } from './reply.ts';
+
+export const SESSION_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+/** Without a header and no other way to know, the spec says assume 2025-03-26. */
+const DEFAULT_VERSION = '2025-03-26';
+const KEEPALIVE_MS = 15_000;
+
+export async function handleSessionPost(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  virtualServer: string | undefined,
+  body: string,
+): Promise<void> {
+  const sessionId = header(req, 'mcp-session-id');
+  const entry = sessionId === undefined ? undefined : ctx.registry.get(sessionId);
+  const allowBatch = entry?.session.protocolVersion === '2025-03-26';
+  const parsed = parseBody(body, allowBatch);
+  const messages: Message[] = Array.isArray(parsed) ? parsed : [parsed.message];
+  const first = messages[0]!;
+
+  if (isRequest(first) && first.method === 'initialize') {
+    if (messages.length > 1) throw new GatewayError('invalid_request', 'initialize must be sent alone');
+    if (sessionId !== undefined && entry) {
+      throw new GatewayError('invalid_request', 'Invalid Request: this session is already initialized');
+    }
+    return initialize(ctx, res, first, virtualServer);
+  }
+  if (sessionId === undefined)
+    throw new GatewayError('session_required', 'Bad Request: Mcp-Session-Id header is required');
+  if (!entry || entry.session.view.name !== virtualServer) {
+    throw new GatewayError('session_not_found', 'Session not found: initialize a new session');
+  }
+  const version = header(req, 'mcp-protocol-version');
+  if (version !== undefined && !SESSION_VERSIONS.includes(version)) {
+    throw new GatewayError(
+      'unsupported_protocol_version',
+      `Bad Request: unsupported protocol version ${version}`,
+      {
+        data: { supported: SESSION_VERSIONS },
+      },
+    );
+  }
+  const { session, channel } = entry;
+  const requests = messages.filter(isRequest);
+  for (const m of messages) {
+    if (isNotification(m)) session.notify(m);
+    else if (isResponse(m)) channel.receive(m);
+  }
+  if (requests.length === 0) {
+    res.writeHead(202).end();
+    return;
+  }
+  if (!Array.isArray(parsed)) {
+    const request = requests[0]!;
+    const stream = new RequestStream(res, { 'mcp-session-id': session.id });
+    channel.openRequest(request.id, stream);
+    const response = await ctx.track(session.handle(request, channel.sinkFor(request.id)));
+    channel.finishRequest(request.id, response);
+    return;
+  }
+  // A 2025-03-26 batch: answer every request in one JSON array.
+  const responses = await ctx.track(
+    Promise.all(requests.map((r) => session.handle(r, channel.sinkFor(undefined)))),
+  );
+  res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id });
+  res.end(JSON.stringify(responses));
+}
+
+async function initialize(
+  ctx: GatewayContext,
+  res: ServerResponse,
+  request: Request,
+  virtualServer?: string,
+) {
+  const view = viewFor(ctx.config, virtualServer);
+  if (!view) throw new GatewayError('not_found', `No virtual server named ${JSON.stringify(virtualServer)}`);
+  if (ctx.registry.full) throw new GatewayError('too_many_sessions', 'Too many sessions; try again later');
+  const params = request.params ?? {};
+  const requested = typeof params.protocolVersion === 'string' ? params.protocolVersion : DEFAULT_VERSION;
+  const protocolVersion = SESSION_VERSIONS.includes(requested) ? requested : SESSION_VERSIONS[0]!;
+  const channel = new Channel();
+  const session = new Session({
+    id: SessionRegistry.newId(),
+    config: ctx.config,
+    view,
+    protocolVersion,
+    clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
+    clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
+    log: ctx.log,
+  });
+  session.broadcast = (n) => channel.broadcast(n);
+  session.unrelatedSink = channel.sinkFor(undefined);
+  ctx.registry.add({ session, channel });
+  await ctx.track(session.connectAll());
+  const result: Record<string, unknown> = {
+    protocolVersion,
+    capabilities: session.serverCapabilities(),
+    serverInfo: { name: 'gatehouse', version: '0.1.0', title: 'Gatehouse MCP gateway' },
+  };
+  const instructions = session.instructions();
+  if (instructions) result.instructions = instructions;
+  res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id });
+  res.end(JSON.stringify(ok(request.id, result)));
+}
+
+export function handleSessionGet(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void {
+  if (!accepts(req, 'text/event-stream')) {
+    throw new GatewayError('not_acceptable', 'Not Acceptable: the client must accept text/event-stream');
+  }
+  const entry = lookup(ctx, req);
+  if (entry.channel.hasStandalone) {
+    sendError(
+      res,
+      new GatewayError('invalid_request', 'Conflict: this session already has a GET stream'),
+      409,
+    );
+    return;
+  }
+  res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': entry.session.id });
+  res.flushHeaders();
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+  res.once('close', () => clearInterval(keepalive));
+  entry.channel.attachStandalone(res);
+}
+
+export async function handleSessionDelete(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse) {
+  const entry = lookup(ctx, req);
+  await ctx.registry.delete(entry.session.id);
+  res.writeHead(200).end();
+}
+
+function lookup(ctx: GatewayContext, req: IncomingMessage) {
+  const id = header(req, 'mcp-session-id');
+  if (id === undefined)
+    throw new GatewayError('session_required', 'Bad Request: Mcp-Session-Id header is required');
+  const entry = ctx.registry.get(id);
+  if (!entry) throw new GatewayError('session_not_found', 'Session not found: initialize a new session');
+  return entry;
+}
+
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The POST preconditions every Streamable HTTP request shares. */
+export async function readPost(ctx: GatewayContext, req: IncomingMessage): Promise<string> {
+  if (!isJson(req))
+    throw new GatewayError('unsupported_media_type', 'Unsupported Media Type: use application/json');
+  if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+    throw new GatewayError(
+      'not_acceptable',
+      'Not Acceptable: the client must accept both application/json and text/event-stream',
+    );
+  }
+  return readBody(req, ctx.config.listen.maxBodyBytes);
+}
+
+export { fail };

@@ -1,0 +1,77 @@
+// `subscriptions/listen` (2026-07-28): the one long-lived stream a stateless client keeps, for
+// list changes and resource updates. Each notification is tagged with the listen request's id.
+import type { ServerResponse } from 'node:http';
+import type { Notification, Request } from '../jsonrpc.ts';
+import type { Session } from '../session/session.ts';
+import { SSE_HEADERS } from './channel.ts';
+import { sseEvent } from './sse.ts';
+
+type Listener = (n: Notification) => void;
+const listeners = new WeakMap<Session, Set<Listener>>();
+
+const KINDS: Record<string, string> = {
+  toolsListChanged: 'notifications/tools/list_changed',
+  promptsListChanged: 'notifications/prompts/list_changed',
+  resourcesListChanged: 'notifications/resources/list_changed',
+};
+
+function listenersOf(session: Session): Set<Listener> {
+  let set = listeners.get(session);
+  if (!set) {
+    const created = new Set<Listener>();
+    listeners.set(session, created);
+    session.broadcast = (n) => {
+      for (const l of created) l(n);
+    };
+    set = created;
+  }
+  return set;
+}
+
+export function handleListen(session: Session, request: Request, res: ServerResponse): void {
+  const filter = (request.params?.filter ?? {}) as Record<string, unknown>;
+  const capabilities = session.serverCapabilities();
+  const honoured: Record<string, unknown> = {};
+  const wanted = new Set<string>();
+  for (const [key, method] of Object.entries(KINDS)) {
+    const kind = method.split('/')[1]!;
+    if (filter[key] === true && capabilities[kind]) {
+      honoured[key] = true;
+      wanted.add(method);
+    }
+  }
+  const uris = Array.isArray(filter.resourceSubscriptions) ? filter.resourceSubscriptions.map(String) : [];
+  if (uris.length > 0 && (capabilities.resources as { subscribe?: boolean } | undefined)?.subscribe) {
+    honoured.resourceSubscriptions = uris;
+    const quiet = {
+      notify() {},
+      request: async () => ({ error: { code: -32601, message: 'not available' } }),
+    };
+    for (const uri of uris) {
+      void session.handle(
+        { jsonrpc: '2.0', id: `listen-${uri}`, method: 'resources/subscribe', params: { uri } },
+        quiet,
+      );
+    }
+  }
+  const tag = { 'io.modelcontextprotocol/subscriptionId': request.id };
+  res.writeHead(200, SSE_HEADERS);
+  const write = (n: Notification) =>
+    res.write(
+      sseEvent(
+        JSON.stringify({ ...n, params: { ...n.params, _meta: { ...(n.params?._meta as object), ...tag } } }),
+      ),
+    );
+  write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { filter: honoured } });
+  const listener: Listener = (n) => {
+    if (wanted.has(n.method)) write(n);
+    else if (n.method === 'notifications/resources/updated' && uris.includes(String(n.params?.uri))) write(n);
+  };
+  const set = listenersOf(session);
+  set.add(listener);
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), 15_000);
+  res.once('close', () => {
+    clearInterval(keepalive);
+    set.delete(listener);
+  });
+}

@@ -1,0 +1,133 @@
+// Keeps one upstream connected for one owner (a downstream session, or the shared pool of
+// stateless clients): connects on demand, restarts with exponential backoff when the connection
+// dies, and closes for good when its owner is done.
+import type { UpstreamConfig } from '../config/schema.ts';
+import { GatewayError } from '../errors.ts';
+import { type InitializeResult, type SessionHooks, UpstreamClient } from './client.ts';
+import { createTransport } from './factory.ts';
+
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 30_000;
+/** A connection that lived this long resets the backoff: the crash was not a crash loop. */
+const STABLE_MS = 30_000;
+
+export interface SupervisorOptions {
+  name: string;
+  config: UpstreamConfig;
+  init: { capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> };
+  hooks: Omit<SessionHooks, 'onClose'>;
+  /** A restarted upstream may list different things: the owner refreshes and notifies. */
+  onRestart(): void;
+  log(line: string): void;
+}
+
+export class Supervisor {
+  readonly name: string;
+  readonly config: UpstreamConfig;
+  #options: SupervisorOptions;
+  #client?: UpstreamClient;
+  #connecting?: Promise<UpstreamClient>;
+  #failures = 0;
+  #retryAt = 0;
+  #restartTimer?: NodeJS.Timeout;
+  #closed = false;
+  #lastError = '';
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+    this.name = options.name;
+    this.config = options.config;
+  }
+
+  /** The live client, if connected now. */
+  get current(): UpstreamClient | undefined {
+    return this.#client && !this.#client.closed ? this.#client : undefined;
+  }
+
+  get capabilities(): InitializeResult['capabilities'] | undefined {
+    return this.current?.initialized?.capabilities;
+  }
+
+  /** Resolves with a connected client, or rejects with `upstream_unavailable`. */
+  get(): Promise<UpstreamClient> {
+    const live = this.current;
+    if (live) return Promise.resolve(live);
+    if (this.#connecting) return this.#connecting;
+    if (this.#closed) return Promise.reject(this.#unavailable('the session has ended'));
+    if (Date.now() < this.#retryAt) return Promise.reject(this.#unavailable(this.#lastError));
+    return this.#connect();
+  }
+
+  #unavailable(detail: string): GatewayError {
+    return new GatewayError('upstream_unavailable', `upstream "${this.name}" is unavailable`, {
+      cause: new Error(detail),
+    });
+  }
+
+  #connect(): Promise<UpstreamClient> {
+    const { config, log } = this.#options;
+    const started = Date.now();
+    const transport = createTransport(config, (line) => log(`[${this.name}] ${line}`));
+    const client = new UpstreamClient(this.name, transport, {
+      ...this.#options.hooks,
+      onClose: (reason) => this.#onClose(client, reason, started),
+    });
+    this.#connecting = client
+      .connect(this.#options.init, config.connectTimeoutMs)
+      .then(() => {
+        if (this.#closed) {
+          void client.close();
+          throw this.#unavailable('the session has ended');
+        }
+        this.#client = client;
+        return client;
+      })
+      .catch((err: unknown) => {
+        void client.close();
+        this.#lastError = err instanceof Error ? err.message : String(err);
+        this.#failures++;
+        this.#retryAt = Date.now() + this.#backoff();
+        log(`[${this.name}] connect failed: ${this.#lastError}`);
+        throw err instanceof GatewayError ? err : this.#unavailable(this.#lastError);
+      })
+      .finally(() => {
+        this.#connecting = undefined;
+      });
+    return this.#connecting;
+  }
+
+  #backoff(): number {
+    return Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.max(0, this.#failures - 1));
+  }
+
+  #onClose(client: UpstreamClient, reason: string, started: number): void {
+    if (this.#closed || client !== this.#client) return;
+    this.#client = undefined;
+    this.#options.log(`[${this.name}] connection lost: ${reason}`);
+    if (Date.now() - started > STABLE_MS) this.#failures = 0;
+    this.#failures++;
+    this.#scheduleRestart(this.#backoff());
+  }
+
+  /** Eager restart: keeps trying, with growing delays, until connected or closed. */
+  #scheduleRestart(delay: number): void {
+    this.#restartTimer = setTimeout(() => {
+      if (this.#closed) return;
+      this.#retryAt = 0;
+      this.get().then(
+        () => this.#options.onRestart(),
+        () => this.#scheduleRestart(this.#backoff()),
+      );
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
+    const pending = this.#connecting?.catch(() => undefined);
+    const client = this.#client ?? (await pending);
+    this.#client = undefined;
+    await client?.close();
+  }
+}

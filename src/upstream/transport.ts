@@ -1,0 +1,23 @@
+// The upstream edge's one extension point: a way to exchange JSON-RPC messages with one MCP
+// server. The client (client.ts) adds the protocol on top; transports only move messages.
+import type { Id, Message } from '../jsonrpc.ts';
+
+export interface UpstreamTransport {
+  /** Opens the connection (spawns the process, opens the SSE stream, ...). */
+  start(): Promise<void>;
+  /**
+   * Sends one message. `signal` aborts an in-flight HTTP exchange (the client also sends
+   * `notifications/cancelled`, since a disconnect alone is not a cancellation in the session era).
+   */
+  send(message: Message, signal?: AbortSignal): Promise<void>;
+  /**
+   * Every message from the server. `relatedTo` is the id of our request whose response stream
+   * carried it, when the transport can tell (Streamable HTTP); undefined otherwise.
+   */
+  onmessage?: (message: Message, relatedTo?: Id) => void;
+  /** Called once when the connection is gone for good; `reason` is for logs. */
+  onclose?: (reason: string) => void;
+  /** Called after `initialize` succeeds with the negotiated version (HTTP sends it as a header). */
+  setProtocolVersion?(version: string): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,34 @@
+// `npm test` entry for the official conformance suite: runs test/conformance/run.ts in a child
+// process (it calls process.exit and owns ports and child processes, so it stays out of the
+// test runner's process) and requires exit code 0, i.e. no failure outside the baseline.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const RUNNER = fileURLToPath(new URL('./run.ts', import.meta.url));
+
+async function runner(...args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, output };
+}
+
+// The control: if this fails, the fixture or the CLI changed, not the gateway.
+test('conformance fixture passes the suite on its own', { timeout: 120_000 }, async () => {
+  const { code, output } = await runner('--direct');
+  assert.equal(code, 0, output);
+});
+
+test('Gatehouse passes the conformance suite in front of the fixture', { timeout: 120_000 }, async () => {
+  const { code, output } = await runner();
+  assert.equal(code, 0, output);
+});
