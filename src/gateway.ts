@@ -73,8 +73,12 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     reload(next) {
       config = next;
-      registry.configure(limits());
-      pool.configure(limits());
+      for (const sessions of [registry, pool]) {
+        sessions.configure(limits());
+        for (const { session } of sessions.all()) {
+          if (!session.reconfigure(next)) void sessions.delete(session.id);
+        }
+      }
     },
     sessionCount: () => registry.size,
     async close() {

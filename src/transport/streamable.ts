@@ -7,7 +7,8 @@ import type { Message, Request } from '../jsonrpc.ts';
 import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts';
 import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
-import { fail, ok, Session } from '../session/session.ts';
+import { ok } from '../session/router.ts';
+import { Session } from '../session/session.ts';
 import { Channel, RequestStream, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { accepts, isJson, readBody } from './guard.ts';
@@ -169,5 +170,3 @@ export async function readPost(ctx: GatewayContext, req: IncomingMessage): Promi
   }
   return readBody(req, ctx.config.listen.maxBodyBytes);
 }
-
-export { fail };

@@ -59,6 +59,11 @@ export class UpstreamClient {
     transport.onclose = (reason) => this.#onClosed(reason);
   }
 
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

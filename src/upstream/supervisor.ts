@@ -122,6 +122,17 @@ export class Supervisor {
     this.#restartTimer.unref();
   }
 
+  /** Stops restarting, lets calls in flight finish (up to the call timeout), then closes. */
+  async retire(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
+    const deadline = Date.now() + this.config.timeoutMs;
+    while (this.#client && this.#client.inFlight > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await this.close();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#restartTimer);

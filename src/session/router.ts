@@ -1,0 +1,146 @@
+// Where each client request goes: answered by the gateway (lists, ping), or forwarded to the
+// one upstream that owns the named tool, prompt or resource. Names are rewritten to what the
+// upstream knows; anything the view does not show is "not found" and never forwarded.
+import type { Config } from '../config/schema.ts';
+import { GatewayError } from '../errors.ts';
+import type { Id, Params, Request, Response } from '../jsonrpc.ts';
+import type { Catalog, Route } from '../route/catalog.ts';
+import type { Supervisor } from '../upstream/supervisor.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { CallSink } from './session.ts';
+
+/** What routing needs from the session it serves. */
+export interface Upstreams {
+  readonly config: Config;
+  catalog(): Promise<Catalog>;
+  supervisors(): ReadonlyMap<string, Supervisor>;
+}
+
+type ListKey = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+
+const LIST_KEYS: Record<string, ListKey> = {
+  'tools/list': 'tools',
+  'prompts/list': 'prompts',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resourceTemplates',
+};
+
+export async function route(
+  u: Upstreams,
+  request: Request,
+  sink: CallSink,
+  signal: AbortSignal,
+): Promise<Response> {
+  const { id, method } = request;
+  const params = request.params ?? {};
+  const listKey = LIST_KEYS[method];
+  if (listKey) return list(u, request, listKey);
+  switch (method) {
+    case 'ping':
+      return ok(id, {});
+    case 'tools/call': {
+      const target = (await u.catalog()).tool(String(params.name));
+      if (!target) return fail(id, new GatewayError('unknown_tool', `Unknown tool: ${String(params.name)}`));
+      return forward(u, target, request, { ...params, name: target.name }, sink, signal);
+    }
+    case 'prompts/get': {
+      const target = (await u.catalog()).prompt(String(params.name));
+      if (!target)
+        return fail(id, new GatewayError('unknown_prompt', `Unknown prompt: ${String(params.name)}`));
+      return forward(u, target, request, { ...params, name: target.name }, sink, signal);
+    }
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe': {
+      const target = await resourceRoute(u, String(params.uri));
+      if (!target)
+        return fail(id, new GatewayError('unknown_resource', `Unknown resource: ${String(params.uri)}`));
+      return forward(u, target, request, { ...params, uri: target.name }, sink, signal);
+    }
+    case 'completion/complete':
+      return complete(u, request, params, sink, signal);
+    case 'logging/setLevel':
+      // Every upstream that logs gets the level; the client sees one answer.
+      await Promise.allSettled(
+        [...u.supervisors().values()]
+          .filter((s) => s.capabilities?.logging)
+          .map((s) => s.current?.request(method, params, { timeoutMs: s.config.timeoutMs })),
+      );
+      return ok(id, {});
+    default:
+      return fail(id, new GatewayError('method_not_found', `Method not found: ${method}`));
+  }
+}
+
+async function list(u: Upstreams, request: Request, key: ListKey): Promise<Response> {
+  const items = (await u.catalog())[key];
+  const offset = decodeCursor(request.params?.cursor, key);
+  if (offset === undefined) return fail(request.id, new GatewayError('invalid_params', 'Invalid cursor'));
+  const size = u.config.pagination.pageSize;
+  const page: Record<string, unknown> = { [key]: items.slice(offset, offset + size) };
+  if (offset + size < items.length) page.nextCursor = encodeCursor(key, offset + size);
+  return ok(request.id, page);
+}
+
+async function resourceRoute(u: Upstreams, uri: string): Promise<Route | undefined> {
+  const owners = [...u.supervisors().values()].filter((s) => s.capabilities?.resources).map((s) => s.name);
+  return (await u.catalog()).resource(uri, owners);
+}
+
+async function complete(u: Upstreams, request: Request, params: Params, sink: CallSink, signal: AbortSignal) {
+  const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string };
+  if (ref.type === 'ref/prompt') {
+    const target = (await u.catalog()).prompt(String(ref.name));
+    if (!target)
+      return fail(request.id, new GatewayError('unknown_prompt', `Unknown prompt: ${String(ref.name)}`));
+    return forward(u, target, request, { ...params, ref: { ...ref, name: target.name } }, sink, signal);
+  }
+  if (ref.type === 'ref/resource') {
+    const target = await resourceRoute(u, String(ref.uri));
+    if (!target)
+      return fail(request.id, new GatewayError('unknown_resource', `Unknown resource: ${String(ref.uri)}`));
+    return forward(u, target, request, { ...params, ref: { ...ref, uri: target.name } }, sink, signal);
+  }
+  return fail(
+    request.id,
+    new GatewayError('invalid_params', 'completion/complete needs a ref/prompt or ref/resource'),
+  );
+}
+
+async function forward(
+  u: Upstreams,
+  target: Route,
+  request: Request,
+  params: Params,
+  sink: CallSink,
+  signal: AbortSignal,
+): Promise<Response> {
+  const supervisor = u.supervisors().get(target.server);
+  if (!supervisor)
+    return fail(request.id, new GatewayError('upstream_unavailable', 'upstream not configured'));
+  try {
+    const client = await supervisor.get();
+    const response = await client.request(request.method, params, {
+      timeoutMs: supervisor.config.timeoutMs,
+      signal,
+      hooks: {
+        onNotification: (n) => sink.notify(n),
+        onServerRequest: (r) => sink.request(r.method, r.params),
+      },
+    });
+    return { ...response, id: request.id };
+  } catch (err) {
+    if (err instanceof GatewayError) return fail(request.id, err);
+    throw err;
+  }
+}
+
+export function ok(id: Id, value: Record<string, unknown>): Response {
+  return { jsonrpc: '2.0', id, result: value };
+}
+
+export function fail(id: Id | null, err: GatewayError): Response {
+  const error: Response['error'] = { code: err.rpc, message: err.message };
+  if (err.data !== undefined) error.data = err.data;
+  return { jsonrpc: '2.0', id, error };
+}
