@@ -7,6 +7,10 @@ const name = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use 1-32 letters, digits
 const upstreamCommon = {
   /** Per-call timeout; a timed-out call is answered with an error and cancelled upstream. */
   timeoutMs: z.number().int().positive().default(60_000),
+  /** Per-tool timeouts (upstream tool name → ms), for the few calls that need another limit. */
+  toolTimeoutsMs: z.record(z.string(), z.number().int().positive()).default({}),
+  /** Progress notifications restart the timeout, but no call runs longer than this. */
+  maxCallMs: z.number().int().positive().default(600_000),
   /** How long connecting (spawn or first request + initialize) may take. */
   connectTimeoutMs: z.number().int().positive().default(15_000),
 };
@@ -66,8 +70,14 @@ export const configSchema = z.strictObject({
   listen: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      // Coerced, so `${PORT}` from the environment works.
-      port: z.coerce.number().int().min(0).max(65535).default(4680),
+      // Digits as text are accepted, so `${PORT}` from the environment works. Not z.coerce: it
+      // turns an empty `${PORT}` or a blank `port:` into 0, silently meaning "any free port".
+      port: z
+        .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], {
+          error: 'use a port number (0 picks any free port)',
+        })
+        .pipe(z.number().int().min(0).max(65535))
+        .default(4680),
       /** Origins allowed besides loopback ones; a request with another Origin gets 403. */
       allowedOrigins: z.array(z.string()).default([]),
       /** Host header values allowed besides loopback ones (DNS-rebinding defence). */

@@ -121,7 +121,10 @@ async function forward(
   try {
     const client = await supervisor.get();
     const response = await client.request(request.method, params, {
-      timeoutMs: supervisor.config.timeoutMs,
+      timeoutMs:
+        (request.method === 'tools/call' ? supervisor.config.toolTimeoutsMs[target.name] : undefined) ??
+        supervisor.config.timeoutMs,
+      maxMs: supervisor.config.maxCallMs,
       signal,
       hooks: {
         onNotification: (n) => sink.notify(n),

@@ -24,6 +24,8 @@ export interface SessionHooks extends Required<CallHooks> {
 
 export interface CallOptions {
   timeoutMs: number;
+  /** Progress restarts the timeout, up to this total; without it progress changes nothing. */
+  maxMs?: number;
   signal?: AbortSignal;
   hooks?: CallHooks;
 }
@@ -33,6 +35,8 @@ interface Pending {
   reject(e: GatewayError): void;
   hooks?: CallHooks;
   progressToken?: string | number;
+  /** Called on progress: restarts the timeout while the call is under its maximum. */
+  touch?(): void;
 }
 
 export interface InitializeResult {
@@ -138,14 +142,18 @@ export class UpstreamClient {
       const onAbort = () => cancel('request_cancelled', 'request cancelled by the client');
       if (options.signal?.aborted) return reject(new GatewayError('request_cancelled', 'request cancelled'));
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      timer = setTimeout(
-        () =>
-          cancel(
-            'upstream_timeout',
-            `upstream "${this.name}" did not answer ${method} in ${options.timeoutMs} ms`,
-          ),
-        options.timeoutMs,
-      );
+      const started = Date.now();
+      const expire = () =>
+        cancel('upstream_timeout', `upstream "${this.name}" did not answer ${method} in time`);
+      timer = setTimeout(expire, options.timeoutMs);
+      if (options.maxMs !== undefined) {
+        const maxMs = options.maxMs;
+        pending.touch = () => {
+          clearTimeout(timer);
+          const left = maxMs - (Date.now() - started);
+          timer = setTimeout(expire, Math.max(0, Math.min(options.timeoutMs, left)));
+        };
+      }
       this.#pending.set(id, pending);
       const message: Request = { jsonrpc: '2.0', id, method, params: outParams };
       if (outParams === undefined) delete message.params;
@@ -195,6 +203,7 @@ export class UpstreamClient {
       const token = n.params?.progressToken;
       const pending = typeof token === 'number' ? this.#pending.get(token) : undefined;
       if (pending?.progressToken === undefined) return;
+      pending.touch?.();
       pending.hooks?.onNotification?.({
         ...n,
         params: { ...n.params, progressToken: pending.progressToken },
