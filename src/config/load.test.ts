@@ -64,7 +64,9 @@ describe('parseConfig', () => {
   });
 
   test('rejects an unknown key inside a virtual server override and names the full path', () => {
-    const message = errorFor(`${MINIMAL}virtualServers:\n  ro:\n    overrides:\n      t:\n        descripton: x\n`);
+    const message = errorFor(
+      `${MINIMAL}virtualServers:\n  ro:\n    overrides:\n      t:\n        descripton: x\n`,
+    );
     assert.match(message, /- virtualServers\.ro\.overrides\.t: unknown key\(s\) descripton/);
   });
 
@@ -85,7 +87,16 @@ describe('parseConfig', () => {
 
   test('rejects an upstream name the URL paths cannot carry', () => {
     const message = errorFor('upstreams:\n  "bad name":\n    transport: stdio\n    command: node\n');
-    assert.match(message, /upstreams(\.bad name)?: .*1-32 letters/);
+    assert.match(message, /- upstreams\.bad name: invalid name: use 1-32 letters/);
+  });
+
+  test('rejects an empty or blank port instead of silently taking any free port', () => {
+    const text = `${MINIMAL}listen:\n  port: "\${PORT:-}"\n`;
+    assert.match(errorFor(text), /- listen\.port: use a port number/);
+    assert.match(errorFor(`${MINIMAL}listen:\n  port:\n`), /- listen\.port: use a port number/);
+    assert.match(errorFor(`${MINIMAL}listen:\n  port: "80a"\n`), /- listen\.port: use a port number/);
+    assert.match(errorFor(`${MINIMAL}listen:\n  port: 70000\n`), /- listen\.port: /);
+    assert.equal(parseConfig(`${MINIMAL}listen:\n  port: 0\n`, FILE, {}).listen.port, 0);
   });
 
   test('rejects a virtual server naming an unknown upstream', () => {
@@ -150,8 +161,9 @@ describe('interpolate', () => {
     assert.deepEqual(out, { a: ['x', 1, true, null], b: { c: 'd' } });
   });
 
-  test('takes an empty variable as set (no fallback)', () => {
-    assert.equal(interpolate('[${A:-fallback}]', { A: '' }), '[]');
+  test('uses the fallback for an empty variable too, as the shell does', () => {
+    assert.equal(interpolate('[${A:-fallback}]', { A: '' }), '[fallback]');
+    assert.equal(interpolate('[${A}]', { A: '' }), '[]', 'without a fallback, empty is a value');
   });
 
   test('replaces several variables in one string', () => {

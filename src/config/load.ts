@@ -6,7 +6,10 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { type Config, configSchema } from './schema.ts';
 
-/** `${NAME}` is replaced by the environment variable; `${NAME:-default}` gives a fallback; `$${` escapes. */
+/**
+ * `${NAME}` is replaced by the environment variable; `${NAME:-default}` gives a fallback when it is
+ * unset or empty; `$${` escapes.
+ */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
   if (typeof value === 'string') {
     return value.replace(
@@ -14,7 +17,8 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string
       (whole, escaped, name, fallback) => {
         if (escaped) return whole.slice(1);
         const found = env[name];
-        if (found !== undefined) return found;
+        // As in the shell and Docker Compose, `:-` also covers a variable that is set but empty.
+        if (found !== undefined && (found !== '' || fallback === undefined)) return found;
         if (fallback !== undefined) return fallback;
         throw new ConfigError(
           `${path.join('.') || '(root)'}: environment variable ${name} is not set; set it or write \${${name}:-default}`,
@@ -69,6 +73,8 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
 function hint(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys')
     return `unknown key(s) ${issue.keys.join(', ')}: remove or correct them`;
+  // A bad record key (e.g. an upstream name): zod's own message hides why it is bad.
+  if (issue.code === 'invalid_key') return `invalid name: ${issue.issues.map((i) => i.message).join('; ')}`;
   return issue.message;
 }
 

@@ -37,12 +37,11 @@ export const upstreamSchema = z.discriminatedUnion('transport', [stdioUpstream, 
 
 const prefixMode = z.enum(['always', 'never', 'on-collision']);
 
+/** Joins server and tool names: `<server><separator><tool>`. */
+const separator = z.string().regex(/^[A-Za-z0-9_.-]{1,3}$/, 'use 1-3 of letters, digits, "_", "." or "-"');
+
 export const namingSchema = z.strictObject({
-  /** Joins server and tool names: `<server><separator><tool>`. */
-  separator: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,3}$/, 'use 1-3 of letters, digits, "_", "." or "-"')
-    .default('__'),
+  separator: separator.default('__'),
   prefix: prefixMode.default('always'),
 });
 
@@ -62,8 +61,11 @@ const virtualServerSchema = z.strictObject({
   rename: z.record(z.string(), z.string()).default({}),
   /** Keyed by the final exposed tool name. */
   overrides: z.record(z.string(), overrideSchema).default({}),
-  /** Naming for this virtual server only; inherits the global naming where unset. */
-  naming: namingSchema.partial().optional(),
+  /**
+   * Naming for this virtual server only; inherits the global naming where unset. Not
+   * `namingSchema.partial()`: its defaults would fill the unset fields and hide the global ones.
+   */
+  naming: z.strictObject({ separator: separator.optional(), prefix: prefixMode.optional() }).optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -61,6 +61,8 @@ export class Catalog {
   readonly prompts: Item[] = [];
   readonly resources: Item[] = [];
   readonly resourceTemplates: Item[] = [];
+  /** Names two servers both offer under one exposed name; only the first is reachable. */
+  readonly collisions: string[] = [];
   readonly #toolRoutes = new Map<string, Route>();
   readonly #promptRoutes = new Map<string, Route>();
   readonly #resourceRoutes = new Map<string, Route>();
@@ -98,7 +100,11 @@ export class Catalog {
           : original;
         if (!this.#visible(named)) continue;
         const exposed = view.rename.get(named) ?? named;
-        if (this.#toolRoutes.has(exposed)) continue; // First server wins; config validation warns.
+        const taken = this.#toolRoutes.get(exposed);
+        if (taken) {
+          this.collisions.push(`tool "${exposed}" is offered by both "${taken.server}" and "${server}"`);
+          continue;
+        }
         this.#toolRoutes.set(exposed, { server, name: original });
         this.tools.push(withOverrides({ ...tool, name: exposed }, view.overrides[exposed]));
       }
@@ -107,7 +113,13 @@ export class Catalog {
         const exposed = usePrefix(collidingPrompts, original)
           ? joinName(server, original, view.naming.separator)
           : original;
-        if (this.#promptRoutes.has(exposed)) continue;
+        const takenPrompt = this.#promptRoutes.get(exposed);
+        if (takenPrompt) {
+          this.collisions.push(
+            `prompt "${exposed}" is offered by both "${takenPrompt.server}" and "${server}"`,
+          );
+          continue;
+        }
         this.#promptRoutes.set(exposed, { server, name: original });
         this.prompts.push({ ...prompt, name: exposed });
       }

@@ -23,7 +23,15 @@ export class Lists {
   #catalog?: Promise<Catalog>;
   #onChange: (kind: Kind) => void;
 
-  constructor(view: View, supervisors: ReadonlyMap<string, Supervisor>, onChange: (kind: Kind) => void) {
+  #log: (line: string) => void;
+
+  constructor(
+    view: View,
+    supervisors: ReadonlyMap<string, Supervisor>,
+    onChange: (kind: Kind) => void,
+    log: (line: string) => void,
+  ) {
+    this.#log = log;
     this.#view = view;
     this.#supervisors = supervisors;
     this.#onChange = onChange;
@@ -66,7 +74,13 @@ export class Lists {
         );
       }),
     );
-    return new Catalog(this.#view, this.#fetched);
+    const catalog = new Catalog(this.#view, this.#fetched);
+    for (const c of catalog.collisions) {
+      this.#log(
+        `config error: ${c} under naming.prefix "${this.#view.naming.prefix}"; only the first is reachable — use prefix "on-collision" or "always", or rename one`,
+      );
+    }
+    return catalog;
   }
 }
 

@@ -199,8 +199,11 @@ export class Session {
   }
 
   #newLists(): Lists {
-    return new Lists(this.#view, this.#supervisors, (kind) =>
-      this.broadcast({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` }),
+    return new Lists(
+      this.#view,
+      this.#supervisors,
+      (kind) => this.broadcast({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` }),
+      this.#init.log,
     );
   }
 
