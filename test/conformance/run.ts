@@ -7,7 +7,9 @@
 //   npm run conformance -- --cli conformance-alpha --baseline none -- --requirements 2025-11-25
 //
 // Options: --cli <package> (an installed conformance package or npm alias; default the stable
-// one), --baseline <yaml|none>, --keep (keep result files), --verbose (echo the CLI's output).
+// one), --baseline <yaml|none> (default: expected-failures.yml through the gateway,
+// expected-failures.direct.yml for the fixture alone), --keep (keep result files even on
+// success), --verbose (echo the CLI's output).
 // Anything after a bare `--` goes to the CLI verbatim and, if it picks scenarios itself
 // (--scenario/--suite/--requirements), replaces the default `--suite all`.
 // Exits with the CLI's code: with the baseline, 0 unless a scenario fails that isn't listed in
@@ -22,7 +24,10 @@ import { cliPath, runCli } from './cli.ts';
 import { printSummary, readResults } from './summary.ts';
 import { startDirect, startThroughGateway, type Target } from './targets.ts';
 
-const DEFAULT_BASELINE = fileURLToPath(new URL('./expected-failures.yml', import.meta.url));
+const DEFAULT_BASELINES = {
+  gateway: fileURLToPath(new URL('./expected-failures.yml', import.meta.url)),
+  direct: fileURLToPath(new URL('./expected-failures.direct.yml', import.meta.url)),
+};
 /** A wedged shutdown must not hang CI; it is reported as a failure instead. */
 const CLOSE_TIMEOUT_MS = 15_000;
 
@@ -32,25 +37,34 @@ const { values, positionals } = parseArgs({
     direct: { type: 'boolean', default: false },
     compare: { type: 'boolean', default: false },
     cli: { type: 'string', default: '@modelcontextprotocol/conformance' },
-    baseline: { type: 'string', default: DEFAULT_BASELINE },
+    baseline: { type: 'string' },
     keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
 });
 
-const baseline = values.baseline === 'none' ? undefined : values.baseline;
-if (baseline && !existsSync(baseline)) {
-  console.error(`baseline ${baseline} not found (use --baseline none to run without one)`);
-  process.exit(2);
+/** The baseline file for a target, or undefined to run without one. */
+function baselineFor(label: keyof typeof DEFAULT_BASELINES): string | undefined {
+  const path = values.baseline ?? DEFAULT_BASELINES[label];
+  if (path === 'none') return undefined;
+  if (!existsSync(path)) {
+    console.error(`baseline ${path} not found (use --baseline none to run without one)`);
+    process.exit(2);
+  }
+  return path;
 }
-const expected = new Set<string>(
-  baseline ? ((parseYaml(readFileSync(baseline, 'utf8')) as { server?: string[] } | null)?.server ?? []) : [],
-);
+
+function expectedFailures(baseline: string | undefined): Set<string> {
+  if (!baseline) return new Set();
+  const parsed = parseYaml(readFileSync(baseline, 'utf8')) as { server?: string[] } | null;
+  return new Set(parsed?.server ?? []);
+}
+
 const picksScenarios = positionals.some((a) => /^--(scenario|suite|requirements)\b/.test(a));
 const cli = cliPath(values.cli);
 const resultsRoot = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
 
-const targets: Array<[string, () => Promise<Target>]> = [];
+const targets: Array<[keyof typeof DEFAULT_BASELINES, () => Promise<Target>]> = [];
 if (values.direct || values.compare) targets.push(['direct', startDirect]);
 if (!values.direct) targets.push(['gateway', startThroughGateway]);
 
@@ -72,8 +86,12 @@ async function closeWithin(target: Target): Promise<boolean> {
   return ok;
 }
 
-async function runAgainst(label: string, start: () => Promise<Target>): Promise<number> {
+async function runAgainst(
+  label: keyof typeof DEFAULT_BASELINES,
+  start: () => Promise<Target>,
+): Promise<number> {
   const outDir = join(resultsRoot, label);
+  const baseline = baselineFor(label);
   let target: Target;
   try {
     target = await start();
@@ -88,7 +106,12 @@ async function runAgainst(label: string, start: () => Promise<Target>): Promise<
     args.push(...positionals);
     console.log(`\nconformance ${args.join(' ')}`);
     const run = await runCli(cli, args, { logFile: `${outDir}.log`, echo: values.verbose });
-    printSummary(`${target.name}: ${target.url}`, readResults(outDir), expected, run.output);
+    printSummary(
+      `${target.name}: ${target.url}`,
+      readResults(outDir),
+      expectedFailures(baseline),
+      run.output,
+    );
     console.log(`exit code ${run.exitCode}`);
     return run.exitCode;
   } finally {

@@ -42,9 +42,9 @@ export function readResults(outDir: string): ScenarioResult[] {
   return results;
 }
 
-/** The CLI's baseline verdict: everything after its "Total: ..." line. */
+/** The CLI's totals and baseline verdict: its output from "Total:" (suite) or "Test Results:" (one scenario). */
 function baselineVerdict(cliOutput: string): string {
-  const at = cliOutput.search(/^Total: /m);
+  const at = cliOutput.search(/^(Total: |Test Results:)/m);
   if (at < 0) return cliOutput.trim().split('\n').slice(-20).join('\n');
   return cliOutput.slice(at).trim();
 }
@@ -58,7 +58,8 @@ export function printSummary(
   console.log(`\n=== ${title} ===`);
   const width = Math.max(0, ...results.map((r) => r.scenario.length));
   for (const r of results) {
-    const mark = r.failed > 0 ? '✗' : r.warnings > 0 ? '!' : '✓';
+    // '-': nothing scored, e.g. server-sse-polling skips its checks when answered with plain JSON.
+    const mark = r.failed > 0 ? '✗' : r.warnings > 0 ? '!' : r.passed === 0 ? '-' : '✓';
     const counts = [`${r.passed} passed`];
     if (r.failed) counts.push(`${r.failed} failed`);
     if (r.warnings) counts.push(`${r.warnings} warnings`);
