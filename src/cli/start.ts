@@ -1,6 +1,7 @@
 // `gatehouse start`: load the config, start the gateway, print how to connect, reload on SIGHUP
 // or when the file changes (a bad file keeps the running config), drain on SIGINT/SIGTERM.
 import { watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
 import { startGateway } from '../gateway.ts';
@@ -38,7 +39,11 @@ export async function runStart(file: string): Promise<number> {
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
   let debounce: NodeJS.Timeout | undefined;
-  const watcher = watch(file, () => {
+  // Watch the directory, not the file: editors and Kubernetes config maps replace the file by
+  // rename, after which a watch on the old file would never fire again. A config map swaps its
+  // `..data` symlink rather than touching the file's own name.
+  const watcher = watch(dirname(file), (_event, name) => {
+    if (name !== basename(file) && name !== '..data') return;
     clearTimeout(debounce);
     debounce = setTimeout(() => reload('file changed'), 200);
   });

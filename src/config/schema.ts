@@ -11,6 +11,8 @@ const upstreamCommon = {
   toolTimeoutsMs: z.record(z.string(), z.number().int().positive()).default({}),
   /** Progress notifications restart the timeout, but no call runs longer than this. */
   maxCallMs: z.number().int().positive().default(600_000),
+  /** Protocol era: `auto` starts with the session handshake and moves to stateless if the server asks. */
+  era: z.enum(['auto', 'session', 'stateless']).default('auto'),
   /** How long connecting (spawn or first request + initialize) may take. */
   connectTimeoutMs: z.number().int().positive().default(15_000),
 };

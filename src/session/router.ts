@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Id, Params, Request, Response } from '../jsonrpc.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
+import { SessionExpired } from '../upstream/streamable-http.ts';
 import type { Supervisor } from '../upstream/supervisor.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { CallSink } from './session.ts';
@@ -118,9 +119,9 @@ async function forward(
   const supervisor = u.supervisors().get(target.server);
   if (!supervisor)
     return fail(request.id, new GatewayError('upstream_unavailable', 'upstream not configured'));
-  try {
+  const send = async () => {
     const client = await supervisor.get();
-    const response = await client.request(request.method, params, {
+    return client.request(request.method, params, {
       timeoutMs:
         (request.method === 'tools/call' ? supervisor.config.toolTimeoutsMs[target.name] : undefined) ??
         supervisor.config.timeoutMs,
@@ -130,6 +131,13 @@ async function forward(
         onNotification: (n) => sink.notify(n),
         onServerRequest: (r) => sink.request(r.method, r.params),
       },
+    });
+  };
+  try {
+    // An upstream that restarted and forgot our session never ran the call: reconnect and resend once.
+    const response = await send().catch((err: unknown) => {
+      if (err instanceof GatewayError && err.cause instanceof SessionExpired) return send();
+      throw err;
     });
     return { ...response, id: request.id };
   } catch (err) {

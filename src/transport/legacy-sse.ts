@@ -7,11 +7,11 @@ import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
 import { Session } from '../session/session.ts';
+import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { isJson, readBody } from './guard.ts';
 import { sseEvent } from './sse.ts';
-import { SESSION_VERSIONS } from './streamable.ts';
 
 /** Streams opened but not yet initialized, by session id. */
 const opened = new Map<string, { channel: Channel; virtualServer?: string }>();

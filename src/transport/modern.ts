@@ -8,14 +8,12 @@ import { isRequest, parseBody } from '../jsonrpc.ts';
 import { viewFor } from '../route/catalog.ts';
 import { fail, ok } from '../session/router.ts';
 import { Session } from '../session/session.ts';
+import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
 import { Channel, RequestStream } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { type HeldCall, heldCalls } from './mrtr.ts';
-import { SESSION_VERSIONS } from './streamable.ts';
 import { handleListen } from './subscriptions.ts';
 
-export const MODERN_VERSION = '2026-07-28';
-const META = 'io.modelcontextprotocol/';
 const NAMED_METHODS: Record<string, 'name' | 'uri'> = {
   'tools/call': 'name',
   'prompts/get': 'name',

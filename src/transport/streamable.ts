@@ -9,12 +9,12 @@ import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
 import { Session } from '../session/session.ts';
+import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, RequestStream, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { accepts, isJson, readBody } from './guard.ts';
 import { sendError } from './reply.ts';
 
-export const SESSION_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 /** Without a header and no other way to know, the spec says assume 2025-03-26. */
 const DEFAULT_VERSION = '2025-03-26';
 const KEEPALIVE_MS = 15_000;

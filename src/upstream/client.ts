@@ -2,11 +2,16 @@
 // space towards the upstream: every request gets a fresh upstream id (and progress token), so
 // ids from different downstream requests can never collide, and answers are mapped back.
 import { GatewayError } from '../errors.ts';
-import type { Id, Message, Notification, Params, Request, Response } from '../jsonrpc.ts';
+import type { Id, Message, Notification, Params, Request, Response, RpcError } from '../jsonrpc.ts';
 import { isNotification, isRequest } from '../jsonrpc.ts';
+import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
 import type { UpstreamTransport } from './transport.ts';
 
-export const SESSION_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;
+/** A stateless upstream that keeps asking for input is stopped after this many rounds. */
+const MAX_INPUT_ROUNDS = 10;
+
+/** `auto` tries the session handshake and falls back to the stateless era if the server asks. */
+export type Era = 'auto' | 'session' | 'stateless';
 
 /** What a request's caller wants to hear about while the request runs. */
 export interface CallHooks {
@@ -53,6 +58,9 @@ export class UpstreamClient {
   #nextId = 1;
   #pending = new Map<number, Pending>();
   #closed = false;
+  #stateless = false;
+  /** The `_meta` a stateless upstream needs on every request (version, capabilities, client). */
+  #meta: Record<string, unknown> = {};
   initialized?: InitializeResult;
 
   constructor(name: string, transport: UpstreamTransport, hooks: SessionHooks) {
@@ -72,24 +80,30 @@ export class UpstreamClient {
     return this.#closed;
   }
 
-  /** Starts the transport and runs the initialize handshake. */
+  /**
+   * Starts the transport and learns what the server offers: the initialize handshake for
+   * session-era servers, `server/discover` for stateless (2026-07-28) ones.
+   */
   async connect(
     init: { capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> },
     timeoutMs: number,
+    era: Era = 'auto',
   ): Promise<InitializeResult> {
     await this.#transport.start();
+    if (era === 'stateless') return this.#discover(init, timeoutMs);
     const response = await this.request(
       'initialize',
       { protocolVersion: SESSION_VERSIONS[0], capabilities: init.capabilities, clientInfo: init.clientInfo },
       { timeoutMs },
     );
     if (response.error) {
+      if (era === 'auto' && speaksModern(response.error)) return this.#discover(init, timeoutMs);
       throw new GatewayError('upstream_protocol', `upstream "${this.name}" refused initialize`, {
         cause: response.error,
       });
     }
     const result = response.result as unknown as InitializeResult;
-    if (!SESSION_VERSIONS.includes(result.protocolVersion as (typeof SESSION_VERSIONS)[number])) {
+    if (!SESSION_VERSIONS.includes(result.protocolVersion)) {
       throw new GatewayError('upstream_protocol', `upstream "${this.name}" chose unsupported version`);
     }
     this.#transport.setProtocolVersion?.(result.protocolVersion);
@@ -98,11 +112,107 @@ export class UpstreamClient {
     return result;
   }
 
+  async #discover(
+    init: { capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> },
+    timeoutMs: number,
+  ): Promise<InitializeResult> {
+    this.#stateless = true;
+    this.#meta = {
+      [`${META}protocolVersion`]: MODERN_VERSION,
+      [`${META}clientCapabilities`]: init.capabilities,
+      [`${META}clientInfo`]: init.clientInfo,
+    };
+    this.#transport.setProtocolVersion?.(MODERN_VERSION);
+    const response = await this.request('server/discover', {}, { timeoutMs });
+    const result = response.result as {
+      supportedVersions?: unknown;
+      capabilities?: unknown;
+      instructions?: unknown;
+    };
+    if (
+      !result ||
+      !Array.isArray(result.supportedVersions) ||
+      !result.supportedVersions.includes(MODERN_VERSION)
+    ) {
+      throw new GatewayError(
+        'upstream_protocol',
+        `upstream "${this.name}" speaks no protocol version we know`,
+        {
+          cause: response.error,
+        },
+      );
+    }
+    const capabilities = (result.capabilities ?? {}) as Record<string, unknown>;
+    this.initialized = { protocolVersion: MODERN_VERSION, capabilities };
+    if (typeof result.instructions === 'string') this.initialized.instructions = result.instructions;
+    this.#listen(capabilities);
+    return this.initialized;
+  }
+
+  /** Stateless servers announce list changes on a `subscriptions/listen` stream, not at random. */
+  #listen(capabilities: Record<string, unknown>): void {
+    const filter: Record<string, boolean> = {};
+    for (const kind of ['tools', 'prompts', 'resources']) {
+      if ((capabilities[kind] as { listChanged?: boolean } | undefined)?.listChanged)
+        filter[`${kind}ListChanged`] = true;
+    }
+    if (Object.keys(filter).length === 0) return;
+    const listen: Request = {
+      jsonrpc: '2.0',
+      id: 'gatehouse-listen',
+      method: 'subscriptions/listen',
+      params: { _meta: this.#meta, filter },
+    };
+    this.#transport.send(listen).catch(() => {});
+  }
+
   /**
    * Sends a request; resolves with the upstream's response (result or JSON-RPC error, passed
    * through unchanged). Rejects with a GatewayError on timeout, cancellation or a dead upstream.
+   * A stateless upstream's `input_required` results are answered through the caller's hooks
+   * (as the session era's server→client requests) and the request retried, so callers never
+   * see the difference between the eras.
    */
-  request(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
+  async request(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
+    if (!this.#stateless) return this.#send(method, params, options);
+    let outParams: Params = { ...params, _meta: { ...(params?._meta as object), ...this.#meta } };
+    for (let round = 0; round < MAX_INPUT_ROUNDS; round++) {
+      const response = await this.#send(method, outParams, options);
+      const result = response.result as {
+        resultType?: string;
+        inputRequests?: unknown;
+        requestState?: unknown;
+      };
+      if (result?.resultType !== 'input_required') return response;
+      const ask = options.hooks?.onServerRequest;
+      const questions = Object.entries((result.inputRequests ?? {}) as Record<string, Request>);
+      if (!ask)
+        return {
+          ...response,
+          result: undefined,
+          error: { code: -32603, message: 'the upstream needs input no client can give here' },
+        };
+      const answers = await Promise.all(
+        questions.map(
+          async ([key, q]) =>
+            [key, await ask({ jsonrpc: '2.0', id: key, method: q.method, params: q.params })] as const,
+        ),
+      );
+      const failed = answers.find(([, a]) => 'error' in a);
+      if (failed) return { jsonrpc: '2.0', id: response.id, error: (failed[1] as { error: RpcError }).error };
+      const inputResponses = Object.fromEntries(
+        answers.map(([key, a]) => [key, (a as { result: unknown }).result]),
+      );
+      outParams = { ...outParams, inputResponses, requestState: result.requestState };
+    }
+    return {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32603, message: `upstream "${this.name}" asked for input too many times` },
+    };
+  }
+
+  #send(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
     if (this.#closed) {
       return Promise.reject(
         new GatewayError('upstream_unavailable', `upstream "${this.name}" is unavailable`),
@@ -167,7 +277,8 @@ export class UpstreamClient {
   }
 
   notify(method: string, params?: Params): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    // Stateless servers take no notifications from clients: closing a stream is the cancel.
+    if (this.#closed || this.#stateless) return Promise.resolve();
     const message: Notification = params ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method };
     return this.#transport.send(message);
   }
@@ -249,4 +360,13 @@ export class UpstreamClient {
     this.#pending.clear();
     this.#hooks.onClose(reason);
   }
+}
+
+/** Whether an error to `initialize` says the server only speaks the stateless era. */
+function speaksModern(error: RpcError): boolean {
+  const data = error.data as { supported?: unknown; supportedVersions?: unknown } | undefined;
+  const listed = [data?.supported, data?.supportedVersions].some(
+    (v) => Array.isArray(v) && v.includes(MODERN_VERSION),
+  );
+  return error.code === -32022 || listed;
 }

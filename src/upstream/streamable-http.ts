@@ -4,8 +4,30 @@
 import type { Id, Message } from '../jsonrpc.ts';
 import { isRequest, toMessage } from '../jsonrpc.ts';
 import { createSseParser } from '../transport/sse.ts';
+import { MODERN_VERSION } from '../versions.ts';
 import { exchange, readText } from './http-request.ts';
+
+/** Stateless-era requests mirror the name they act on in an `Mcp-Name` header. */
+const NAMED: Record<string, string> = {
+  'tools/call': 'name',
+  'prompts/get': 'name',
+  'resources/read': 'uri',
+};
+
+/** Header values must be visible ASCII; anything else goes base64-encoded, as the spec says. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : `=?base64?${Buffer.from(value).toString('base64')}?=`;
+}
+
 import type { UpstreamTransport } from './transport.ts';
+
+/** The upstream forgot our session: the request was not executed, so it may be sent again. */
+export class SessionExpired extends Error {
+  constructor() {
+    super('upstream session expired');
+    this.name = 'SessionExpired';
+  }
+}
 
 export interface HttpOptions {
   url: string;
@@ -20,10 +42,17 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
   let closed = false;
   const getStream = new AbortController();
 
-  const headers = (extra: Record<string, string>): Record<string, string> => {
+  let stateless = false;
+  const headers = (extra: Record<string, string>, message?: Message): Record<string, string> => {
     const h: Record<string, string> = { ...options.headers, ...extra };
     if (sessionId) h['mcp-session-id'] = sessionId;
     if (protocolVersion) h['mcp-protocol-version'] = protocolVersion;
+    if (stateless && message && 'method' in message) {
+      h['mcp-method'] = message.method;
+      const field = NAMED[message.method];
+      const name = field ? message.params?.[field] : undefined;
+      if (typeof name === 'string') h['mcp-name'] = headerSafe(name);
+    }
     return h;
   };
 
@@ -69,29 +98,34 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
     start: () => Promise.resolve(),
     setProtocolVersion(version) {
       protocolVersion = version;
-      if (sessionId) void openGetStream();
+      stateless = version === MODERN_VERSION;
+      if (sessionId && !stateless) void openGetStream();
     },
     async send(message: Message, signal?: AbortSignal) {
       if (closed) throw new Error('upstream connection is closed');
       const res = await exchange(
         url,
         'POST',
-        headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }),
+        headers(
+          { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          message,
+        ),
         JSON.stringify(message),
         signal,
       );
       const sid = res.headers['mcp-session-id'];
       if (typeof sid === 'string' && !sessionId) sessionId = sid;
       const requestId = isRequest(message) ? message.id : undefined;
-      if (res.status === 404 && sessionId) {
-        res.body.resume();
-        closed = true;
-        transport.onclose?.('upstream session expired (404)');
-        throw new Error('upstream session expired');
-      }
       const type = String(res.headers['content-type'] ?? '');
       if (res.status >= 400 || requestId === undefined) {
         const text = await readText(res.body).catch(() => '');
+        // The spec says 404 for a session the server no longer knows; some servers say 400
+        // "no valid session". Either way the session is gone and nothing was executed.
+        if (sessionId && (res.status === 404 || (res.status === 400 && /session/i.test(text)))) {
+          closed = true;
+          transport.onclose?.(`upstream session expired (HTTP ${res.status})`);
+          throw new SessionExpired();
+        }
         if (res.status >= 400) {
           // A JSON-RPC error body answers the request; anything else is a transport failure.
           if (requestId !== undefined && type.includes('application/json')) {

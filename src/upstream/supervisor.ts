@@ -73,7 +73,7 @@ export class Supervisor {
       onClose: (reason) => this.#onClose(client, reason, started),
     });
     this.#connecting = client
-      .connect(this.#options.init, config.connectTimeoutMs)
+      .connect(this.#options.init, config.connectTimeoutMs, config.era)
       .then(() => {
         if (this.#closed) {
           void client.close();
