@@ -45,8 +45,10 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
     switch (req.method) {
       case 'POST': {
         const body = await readPost(ctx, req);
-        if (isModernRequest(req, body)) return handleModernPost(ctx, req, res, virtualServer, body);
-        return handleSessionPost(ctx, req, res, virtualServer, body);
+        // Tracked until the answer is written, so a drain never cuts a response short.
+        if (isModernRequest(req, body))
+          return ctx.track(handleModernPost(ctx, req, res, virtualServer, body));
+        return ctx.track(handleSessionPost(ctx, req, res, virtualServer, body));
       }
       case 'GET':
         return handleSessionGet(ctx, req, res);
@@ -58,6 +60,7 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
   }
   const sse = SSE_PATH.exec(url.pathname);
   if (sse && req.method === 'GET') return handleLegacySse(ctx, req, res, sse[1]);
-  if (url.pathname === '/message' && req.method === 'POST') return handleLegacyMessage(ctx, req, res, url);
+  if (url.pathname === '/message' && req.method === 'POST')
+    return ctx.track(handleLegacyMessage(ctx, req, res, url));
   throw new GatewayError('not_found', 'Not Found');
 }

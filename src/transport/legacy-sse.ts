@@ -74,7 +74,7 @@ export async function handleLegacyMessage(
     session.broadcast = (n) => pending.channel.broadcast(n);
     session.unrelatedSink = pending.channel.sinkFor(undefined);
     ctx.registry.add({ session, channel: pending.channel });
-    await ctx.track(session.connectAll());
+    await session.connectAll();
     pending.channel.broadcast(
       ok(message.id, {
         protocolVersion: session.protocolVersion,
@@ -86,7 +86,7 @@ export async function handleLegacyMessage(
   }
   const { session, channel } = entry;
   if (isRequest(message)) {
-    const response = await ctx.track(session.handle(message, channel.sinkFor(message.id)));
+    const response = await session.handle(message, channel.sinkFor(message.id));
     channel.finishRequest(message.id, response);
   } else if (isNotification(message)) session.notify(message);
   else if (isResponse(message)) channel.receive(message);

@@ -69,14 +69,12 @@ export async function handleSessionPost(
     const request = requests[0]!;
     const stream = new RequestStream(res, { 'mcp-session-id': session.id });
     channel.openRequest(request.id, stream);
-    const response = await ctx.track(session.handle(request, channel.sinkFor(request.id)));
+    const response = await session.handle(request, channel.sinkFor(request.id));
     channel.finishRequest(request.id, response);
     return;
   }
   // A 2025-03-26 batch: answer every request in one JSON array.
-  const responses = await ctx.track(
-    Promise.all(requests.map((r) => session.handle(r, channel.sinkFor(undefined)))),
-  );
+  const responses = await Promise.all(requests.map((r) => session.handle(r, channel.sinkFor(undefined))));
   res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id });
   res.end(JSON.stringify(responses));
 }
@@ -106,7 +104,7 @@ async function initialize(
   session.broadcast = (n) => channel.broadcast(n);
   session.unrelatedSink = channel.sinkFor(undefined);
   ctx.registry.add({ session, channel });
-  await ctx.track(session.connectAll());
+  await session.connectAll();
   const result: Record<string, unknown> = {
     protocolVersion,
     capabilities: session.serverCapabilities(),
