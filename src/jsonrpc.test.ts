@@ -64,6 +64,20 @@ describe('toMessage', () => {
     assert.equal(typeof toMessage({ jsonrpc: '2.0', id: 1, method: 'm', params: {} }), 'object');
   });
 
+  test('requires params._meta to be an object when present', () => {
+    for (const _meta of [['x'], 'x', 1, null, true]) {
+      assert.equal(
+        toMessage({ jsonrpc: '2.0', id: 1, method: 'm', params: { _meta } }),
+        'params._meta must be an object',
+      );
+      assert.equal(
+        toMessage({ jsonrpc: '2.0', method: 'notifications/x', params: { _meta } }),
+        'params._meta must be an object',
+      );
+    }
+    assert.equal(typeof toMessage({ jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: {} } }), 'object');
+  });
+
   test('requires a non-empty string method', () => {
     for (const method of ['', 1, null, {}]) {
       assert.equal(toMessage({ jsonrpc: '2.0', id: 1, method }), 'method must be a non-empty string');

@@ -43,6 +43,11 @@ export function toMessage(v: unknown): Message | string {
   if (!isObject(v)) return 'a JSON-RPC message must be a JSON object';
   if (v.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
   if ('params' in v && v.params !== undefined && !isObject(v.params)) return 'params must be an object';
+  // MCP peers (the official SDKs among them) drop a message whose `_meta` is not an object
+  // without answering: forwarded, it would hold the call open until the upstream timeout.
+  if (isObject(v.params) && v.params._meta !== undefined && !isObject(v.params._meta)) {
+    return 'params._meta must be an object';
+  }
   const hasId = 'id' in v;
   if (hasId && typeof v.id !== 'string' && !(typeof v.id === 'number' && Number.isInteger(v.id))) {
     if (!(v.id === null && !('method' in v))) return 'id must be a string or an integer';

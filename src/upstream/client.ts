@@ -227,7 +227,6 @@ export class UpstreamClient {
       pending.progressToken = meta.progressToken as string | number;
       outParams = { ...params, _meta: { ...meta, progressToken: id } };
     }
-    const abort = new AbortController();
     return new Promise<Response>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = () => {
@@ -247,7 +246,7 @@ export class UpstreamClient {
         if (!this.#pending.has(id)) return;
         pending.reject(new GatewayError(code, reason));
         void this.notify('notifications/cancelled', { requestId: id, reason }).catch(() => {});
-        abort.abort();
+        this.#transport.cancel?.(id);
       };
       const onAbort = () => cancel('request_cancelled', 'request cancelled by the client');
       if (options.signal?.aborted) return reject(new GatewayError('request_cancelled', 'request cancelled'));
@@ -267,7 +266,7 @@ export class UpstreamClient {
       this.#pending.set(id, pending);
       const message: Request = { jsonrpc: '2.0', id, method, params: outParams };
       if (outParams === undefined) delete message.params;
-      this.#transport.send(message, abort.signal).catch((err: unknown) => {
+      this.#transport.send(message).catch((err: unknown) => {
         if (!this.#pending.has(id)) return;
         pending.reject(
           new GatewayError('upstream_unavailable', `upstream "${this.name}" is unavailable`, { cause: err }),

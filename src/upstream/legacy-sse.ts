@@ -3,20 +3,21 @@
 import type { Message } from '../jsonrpc.ts';
 import { toMessage } from '../jsonrpc.ts';
 import { createSseParser } from '../transport/sse.ts';
-import { exchange } from './http-request.ts';
+import { exchange, type Target, target } from './http-request.ts';
 import type { HttpOptions } from './streamable-http.ts';
 import type { UpstreamTransport } from './transport.ts';
 
 export function createLegacySseTransport(options: HttpOptions): UpstreamTransport {
   const url = new URL(options.url);
+  const streamTarget = target(url);
   const stream = new AbortController();
-  let postUrl: URL | undefined;
+  let postUrl: Target | undefined;
   let closed = false;
 
   const transport: UpstreamTransport = {
     async start() {
       const res = await exchange(
-        url,
+        streamTarget,
         'GET',
         { ...options.headers, accept: 'text/event-stream' },
         undefined,
@@ -29,13 +30,13 @@ export function createLegacySseTransport(options: HttpOptions): UpstreamTranspor
       await new Promise<void>((resolve, reject) => {
         const feed = createSseParser((e) => {
           if (e.event === 'endpoint') {
-            const target = new URL(e.data, url);
-            if (target.origin !== url.origin) {
+            const found = new URL(e.data, url);
+            if (found.origin !== url.origin) {
               reject(new Error('upstream named a POST endpoint on another origin'));
               stream.abort();
               return;
             }
-            postUrl = target;
+            postUrl = target(found);
             resolve();
             return;
           }
@@ -63,14 +64,13 @@ export function createLegacySseTransport(options: HttpOptions): UpstreamTranspor
         });
       });
     },
-    async send(message: Message, signal?: AbortSignal) {
+    async send(message: Message) {
       if (!postUrl || closed) throw new Error('upstream connection is closed');
       const res = await exchange(
         postUrl,
         'POST',
         { ...options.headers, 'content-type': 'application/json' },
         JSON.stringify(message),
-        signal,
       );
       res.body.resume();
       if (res.status >= 300) throw new Error(`upstream answered HTTP ${res.status}`);

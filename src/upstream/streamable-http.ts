@@ -1,11 +1,17 @@
 // Streamable HTTP upstream (session era): every message is a POST; a request's answer comes back
 // as JSON or as an SSE stream carrying related messages and then the response. After
 // initialization a GET stream carries the server's unrelated messages, when the server offers one.
+
+import type { ClientRequest } from 'node:http';
 import type { Id, Message } from '../jsonrpc.ts';
 import { isRequest, toMessage } from '../jsonrpc.ts';
 import { createSseParser } from '../transport/sse.ts';
 import { MODERN_VERSION } from '../versions.ts';
-import { exchange, readText } from './http-request.ts';
+import { exchange, readText, target } from './http-request.ts';
+
+/** How often a stream the server closed early is resumed, and the longest `retry` we honour. */
+const MAX_RESUMES = 5;
+const MAX_RETRY_WAIT_MS = 5000;
 
 /** Stateless-era requests mirror the name they act on in an `Mcp-Name` header. */
 const NAMED: Record<string, string> = {
@@ -36,7 +42,9 @@ export interface HttpOptions {
 }
 
 export function createStreamableHttpTransport(options: HttpOptions): UpstreamTransport {
-  const url = new URL(options.url);
+  const url = target(new URL(options.url));
+  /** Requests whose answer is still streaming, so a cancel can drop the stream. */
+  const open = new Map<Id, ClientRequest>();
   let sessionId: string | undefined;
   let protocolVersion: string | undefined;
   let closed = false;
@@ -62,17 +70,65 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
     else transport.onmessage?.(message, relatedTo);
   };
 
-  const readStream = async (body: NodeJS.ReadableStream, relatedTo?: Id) => {
+  /** Where a stream stopped: its last event id and the server's retry hint, for resuming. */
+  interface StreamEnd {
+    lastEventId?: string;
+    retryMs?: number;
+    answered: boolean;
+  }
+
+  const readStream = (body: NodeJS.ReadableStream, relatedTo?: Id): Promise<StreamEnd> => {
+    const end: StreamEnd = { answered: false };
     const feed = createSseParser((e) => {
-      if (e.event !== 'message' || e.data === '') return;
+      if (e.id !== undefined) end.lastEventId = e.id;
+      if (e.retry !== undefined) end.retryMs = e.retry;
+      if (e.event !== 'message' || e.data === '') return; // Priming events carry only an id.
+      let value: unknown;
       try {
-        deliver(JSON.parse(e.data), relatedTo);
+        value = JSON.parse(e.data);
       } catch {
         options.onWarning?.('upstream sent an SSE event that is not JSON');
+        return;
       }
+      const v = value as { id?: unknown; method?: unknown };
+      if (relatedTo !== undefined && v.id === relatedTo && v.method === undefined) end.answered = true;
+      deliver(value, relatedTo);
     });
     body.setEncoding('utf8');
-    for await (const chunk of body) feed(chunk as string);
+    return new Promise((resolve) => {
+      body.on('data', (chunk: string) => feed(chunk));
+      body.once('end', () => resolve(end));
+      body.once('error', () => resolve(end));
+      body.once('close', () => resolve(end));
+    });
+  };
+
+  /** Resumes a stream the server closed early (SSE polling): GET with Last-Event-ID. */
+  const resume = async (from: StreamEnd, relatedTo?: Id): Promise<StreamEnd> => {
+    let at = from;
+    const wanted = () => relatedTo === undefined || open.has(relatedTo); // A cancelled call is not resumed.
+    for (
+      let attempt = 0;
+      attempt < MAX_RESUMES && !closed && !at.answered && at.lastEventId && wanted();
+      attempt++
+    ) {
+      await new Promise((r) => setTimeout(r, Math.min(at.retryMs ?? 0, MAX_RETRY_WAIT_MS)));
+      const res = await exchange(
+        url,
+        'GET',
+        headers({ accept: 'text/event-stream', 'last-event-id': at.lastEventId }),
+        undefined,
+        getStream.signal,
+      );
+      if (res.status !== 200) {
+        res.body.resume();
+        break;
+      }
+      if (relatedTo !== undefined) open.set(relatedTo, res.request);
+      const next = await readStream(res.body, relatedTo);
+      at = { ...next, lastEventId: next.lastEventId ?? at.lastEventId, retryMs: next.retryMs ?? at.retryMs };
+    }
+    return at;
   };
 
   const openGetStream = async () => {
@@ -88,7 +144,7 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
         res.body.resume();
         return; // 405: this server has no standalone stream, which is allowed.
       }
-      await readStream(res.body);
+      await resume(await readStream(res.body));
     } catch {
       // Aborted at close, or the stream broke; unrelated messages are best effort.
     }
@@ -101,7 +157,11 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
       stateless = version === MODERN_VERSION;
       if (sessionId && !stateless) void openGetStream();
     },
-    async send(message: Message, signal?: AbortSignal) {
+    cancel(id) {
+      open.get(id)?.destroy();
+      open.delete(id);
+    },
+    async send(message: Message) {
       if (closed) throw new Error('upstream connection is closed');
       const res = await exchange(
         url,
@@ -111,7 +171,6 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
           message,
         ),
         JSON.stringify(message),
-        signal,
       );
       const sid = res.headers['mcp-session-id'];
       if (typeof sid === 'string' && !sessionId) sessionId = sid;
@@ -138,12 +197,25 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
         }
         return;
       }
-      if (type.includes('text/event-stream')) {
-        void readStream(res.body, requestId).catch(() => {});
-        return;
+      open.set(requestId, res.request);
+      try {
+        if (!type.includes('text/event-stream'))
+          return deliver(JSON.parse(await readText(res.body)), requestId);
+        const end = await resume(await readStream(res.body, requestId), requestId);
+        if (!end.answered && open.has(requestId) && !closed) {
+          // Without an event id there is nothing to resume: fail the call now, not at its timeout.
+          deliver(
+            {
+              jsonrpc: '2.0',
+              id: requestId,
+              error: { code: -32603, message: 'upstream closed the stream without answering' },
+            },
+            requestId,
+          );
+        }
+      } finally {
+        open.delete(requestId);
       }
-      const text = await readText(res.body);
-      deliver(JSON.parse(text), requestId);
     },
     async close() {
       if (closed) return;

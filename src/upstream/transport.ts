@@ -5,11 +5,14 @@ import type { Id, Message } from '../jsonrpc.ts';
 export interface UpstreamTransport {
   /** Opens the connection (spawns the process, opens the SSE stream, ...). */
   start(): Promise<void>;
+  /** Sends one message. */
+  send(message: Message): Promise<void>;
   /**
-   * Sends one message. `signal` aborts an in-flight HTTP exchange (the client also sends
-   * `notifications/cancelled`, since a disconnect alone is not a cancellation in the session era).
+   * Abandons the exchange carrying our request `id` (HTTP: the response stream is dropped).
+   * The client also sends `notifications/cancelled`, since in the session era a disconnect
+   * alone is not a cancellation.
    */
-  send(message: Message, signal?: AbortSignal): Promise<void>;
+  cancel?(id: Id): void;
   /**
    * Every message from the server. `relatedTo` is the id of our request whose response stream
    * carried it, when the transport can tell (Streamable HTTP); undefined otherwise.
