@@ -18,13 +18,24 @@ export class SessionRegistry {
   constructor(options: { idleTtlMs: number; max: number }) {
     this.#idleTtlMs = options.idleTtlMs;
     this.#max = options.max;
-    this.#sweeper = setInterval(() => this.sweep(), Math.min(30_000, Math.max(50, this.#idleTtlMs / 4)));
-    this.#sweeper.unref();
+    this.#sweeper = this.#startSweeper();
+  }
+
+  /** Sweeps at a quarter of the TTL (bounded), so a session outlives its TTL by at most that. */
+  #startSweeper(): NodeJS.Timeout {
+    const timer = setInterval(() => this.sweep(), Math.min(30_000, Math.max(50, this.#idleTtlMs / 4)));
+    timer.unref();
+    return timer;
   }
 
   configure(options: { idleTtlMs: number; max: number }): void {
+    const changed = options.idleTtlMs !== this.#idleTtlMs;
     this.#idleTtlMs = options.idleTtlMs;
     this.#max = options.max;
+    if (changed) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = this.#startSweeper();
+    }
   }
 
   static newId(): string {

@@ -21,30 +21,34 @@ export function createSseParser(onEvent: (e: SseEvent) => void): (chunk: string)
     data = [];
     retry = undefined;
   };
+  /** A chunk ended on CR: if the next one starts with LF, that LF belongs to the same line end. */
+  let skipLf = false;
+  const line = (text: string) => {
+    if (text === '') return dispatch();
+    if (text.startsWith(':')) return;
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+    else if (field === 'id' && !value.includes('\0')) id = value;
+    else if (field === 'retry' && /^\d+$/.test(value)) retry = Number(value);
+  };
   return (chunk) => {
     buffer += chunk;
     let start = 0;
-    for (;;) {
-      const nl = buffer.slice(start).search(/\r\n|\r|\n/);
-      if (nl < 0) break;
-      const end = start + nl;
-      // A lone CR at the very end may be the first half of CRLF: wait for more.
-      if (buffer[end] === '\r' && end + 1 === buffer.length) break;
-      const line = buffer.slice(start, end);
-      start = end + (buffer[end] === '\r' && buffer[end + 1] === '\n' ? 2 : 1);
-      if (line === '') {
-        dispatch();
-        continue;
+    if (skipLf && buffer[0] === '\n') start = 1;
+    skipLf = false;
+    for (let i = start; i < buffer.length; i++) {
+      const c = buffer.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      line(buffer.slice(start, i));
+      if (c === 13) {
+        if (i + 1 === buffer.length) skipLf = true;
+        else if (buffer.charCodeAt(i + 1) === 10) i++;
       }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-      else if (field === 'id' && !value.includes('\0')) id = value;
-      else if (field === 'retry' && /^\d+$/.test(value)) retry = Number(value);
+      start = i + 1;
     }
     buffer = buffer.slice(start);
   };

@@ -1,0 +1,99 @@
+// `gatehouse connect URL`, the stdio bridge, driven by the official SDK v1 client as a
+// stdio-only client (Claude Desktop style) would: spawn it, list and call tools through it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Gateway } from '../../src/gateway.ts';
+import { servers, startTestGateway, stdio } from '../helpers/gateway.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('gatehouse connect', () => {
+  let gateway: Gateway;
+  let client: Client;
+  let transport: StdioClientTransport;
+  let stderr = '';
+
+  before(async () => {
+    gateway = await startTestGateway({ upstreams: { everything: stdio(servers.everything) } });
+    transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ['src/cli/main.ts', 'connect', `${gateway.url}/mcp`],
+      cwd: root,
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    client = new Client({ name: 'sdk-v1-stdio', version: '1.0.0' });
+    await client.connect(transport);
+  });
+
+  after(async () => {
+    await client?.close();
+    await gateway?.close();
+  });
+
+  test('initializes through the bridge and reports the gateway', () => {
+    assert.equal(client.getServerVersion()?.name, 'gatehouse');
+    assert.ok(client.getServerCapabilities()?.tools);
+  });
+
+  test('lists the gateway tools through the bridge', async () => {
+    const { tools } = await client.listTools();
+    const names = tools.map((t) => t.name);
+    assert.ok(names.includes('everything__echo'), names.join(', '));
+  });
+
+  test('calls a tool through the bridge', async () => {
+    const result = await client.callTool({ name: 'everything__echo', arguments: { message: 'via stdio' } });
+    assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: via stdio' }]);
+  });
+
+  test('carries a JSON-RPC error back for an unknown tool', async () => {
+    await assert.rejects(client.callTool({ name: 'nosuch', arguments: {} }), /Unknown tool: nosuch/);
+  });
+
+  test('runs calls concurrently and matches each answer to its request', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        client.callTool({ name: 'everything__echo', arguments: { message: `m${i}` } }),
+      ),
+    );
+    results.forEach((r, i) => {
+      assert.deepEqual(r.content, [{ type: 'text', text: `Echo: m${i}` }]);
+    });
+  });
+
+  test('carries progress notifications of a streamed call back to the client', async () => {
+    const progress: number[] = [];
+    const result = await client.callTool(
+      { name: 'everything__trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
+      undefined,
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    assert.ok(!result.isError, JSON.stringify(result));
+    // The SDK v1 client runs notification handlers a microtask late but drops a request's
+    // progress handler as soon as its response is read: when the last progress and the response
+    // arrive in one stdout chunk, the client itself loses that last progress (protocol.js
+    // `_onnotification` vs `_onresponse`). So the last step may be missing; order may not vary.
+    assert.deepEqual(progress.slice(0, 2), [1, 2]);
+    assert.deepEqual(progress, [1, 2, 3].slice(0, progress.length));
+  });
+
+  test('writes nothing but JSON-RPC on stdout (diagnostics go to stderr)', () => {
+    // Any non-JSON stdout line would have made the SDK transport report an error and fail the
+    // calls above; stderr stays quiet on a healthy run.
+    assert.equal(stderr, '');
+  });
+
+  test('ends the gateway session when the client closes stdin', async () => {
+    assert.equal(gateway.sessionCount(), 1);
+    await client.close();
+    const deadline = Date.now() + 5000;
+    while (gateway.sessionCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(gateway.sessionCount(), 0);
+  });
+});
