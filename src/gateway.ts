@@ -6,6 +6,7 @@ import { SessionRegistry } from './session/registry.ts';
 import type { GatewayContext } from './transport/context.ts';
 import { createHttpServer } from './transport/http-server.ts';
 import { heldCalls } from './transport/mrtr.ts';
+import { SharedUpstreams } from './upstream/shared.ts';
 
 export interface Gateway {
   /** Base URL, e.g. http://127.0.0.1:4680; the MCP endpoint is `${url}/mcp`. */
@@ -35,6 +36,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
   });
   const registry = new SessionRegistry(limits());
   const pool = new SessionRegistry(limits());
+  const shared = new SharedUpstreams(log);
 
   const ctx: GatewayContext = {
     get config() {
@@ -42,6 +44,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     registry,
     pool,
+    shared,
     get draining() {
       return draining;
     },
@@ -73,6 +76,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     reload(next) {
       config = next;
+      shared.reconfigure(next.upstreams);
       for (const sessions of [registry, pool]) {
         sessions.configure(limits());
         for (const { session } of sessions.all()) {
@@ -90,6 +94,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       }
       heldCalls.cancelAll();
       await Promise.all([registry.closeAll(), pool.closeAll()]);
+      await shared.closeAll();
       server.closeAllConnections();
     },
   };

@@ -11,6 +11,12 @@ const upstreamCommon = {
   toolTimeoutsMs: z.record(z.string(), z.number().int().positive()).default({}),
   /** Progress notifications restart the timeout, but no call runs longer than this. */
   maxCallMs: z.number().int().positive().default(600_000),
+  /**
+   * `session`: each client session gets its own upstream session (for stdio, its own process),
+   * so sampling, elicitation and roots requests reach the right client. `gateway`: one
+   * connection serves every session; the upstream is told clients can do none of those.
+   */
+  share: z.enum(['session', 'gateway']).default('session'),
   /** Protocol era: `auto` starts with the session handshake and moves to stateless if the server asks. */
   era: z.enum(['auto', 'session', 'stateless']).default('auto'),
   /** How long connecting (spawn or first request + initialize) may take. */

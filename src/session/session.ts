@@ -6,6 +6,7 @@ import { GatewayError } from '../errors.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import { type View, viewFor } from '../route/catalog.ts';
 import type { ServerRequestAnswer } from '../upstream/client.ts';
+import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
 import { Supervisor, type SupervisorOptions } from '../upstream/supervisor.ts';
 import { Lists } from './lists.ts';
 import { fail, route, type Upstreams } from './router.ts';
@@ -23,6 +24,8 @@ export interface SessionInit {
   protocolVersion: string;
   clientCapabilities: Record<string, unknown>;
   clientInfo: Record<string, unknown>;
+  /** Upstreams configured with `share: gateway` come from here instead of being opened per session. */
+  shared: SharedUpstreams;
   log(line: string): void;
 }
 
@@ -46,6 +49,10 @@ export class Session {
   #supervisors = new Map<string, Supervisor>();
   #lists: Lists;
   #inFlight = new Map<Id, AbortController>();
+  /** This session's listener on each shared upstream it uses. */
+  #sharedListeners = new Map<string, SharedListener>();
+  /** Exposed URIs this client subscribed to: only their updates reach it. */
+  #subscribed = new Set<string>();
   #closed = false;
 
   constructor(init: SessionInit) {
@@ -123,7 +130,11 @@ export class Session {
     const lists = this.#lists;
     const supervisors = this.#supervisors;
     try {
-      return await route(upstreams, request, sink, abort.signal);
+      const response = await route(upstreams, request, sink, abort.signal);
+      if (response.result && request.method === 'resources/subscribe')
+        this.#subscribed.add(String(request.params?.uri));
+      if (request.method === 'resources/unsubscribe') this.#subscribed.delete(String(request.params?.uri));
+      return response;
     } finally {
       this.#inFlight.delete(request.id);
       this.lastSeen = Date.now();
@@ -167,7 +178,7 @@ export class Session {
         current && same(current.config, upstream) ? current : this.#supervise(server, upstream),
       );
     }
-    for (const [server, s] of this.#supervisors) if (next.get(server) !== s) void s.retire();
+    for (const [server, s] of this.#supervisors) if (next.get(server) !== s) this.#drop(server, s, 'retire');
     this.#config = config;
     this.#view = view;
     this.#supervisors = next;
@@ -181,10 +192,29 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     for (const abort of this.#inFlight.values()) abort.abort();
-    await Promise.allSettled([...this.#supervisors.values()].map((s) => s.close()));
+    await Promise.allSettled([...this.#supervisors].map(([server, s]) => this.#drop(server, s, 'close')));
+  }
+
+  /** Lets go of an upstream: a shared one stays up for the other sessions, our own is stopped. */
+  #drop(server: string, s: Supervisor, how: 'retire' | 'close'): Promise<void> {
+    const listener = this.#sharedListeners.get(server);
+    if (s.shared && listener) {
+      this.#init.shared.release(server, listener);
+      this.#sharedListeners.delete(server);
+      return Promise.resolve();
+    }
+    return how === 'retire' ? s.retire() : s.close();
   }
 
   #supervise(server: string, config: UpstreamConfig): Supervisor {
+    if (config.share === 'gateway') {
+      const listener: SharedListener = {
+        onNotification: (n) => this.#upstreamNotification(server, n),
+        onRestart: () => this.#lists.invalidate(server),
+      };
+      this.#sharedListeners.set(server, listener);
+      return this.#init.shared.acquire(server, config, listener);
+    }
     return new Supervisor({
       name: server,
       config,
@@ -213,6 +243,7 @@ export class Session {
     else if (n.method === 'notifications/resources/updated') {
       void this.#lists.catalog().then((catalog) => {
         const uri = catalog.exposedUri(server, String(n.params?.uri));
+        if (!this.#subscribed.has(uri)) return;
         this.broadcast({ ...n, params: { ...n.params, uri } });
       });
     } else if (n.method === 'notifications/message') this.broadcast(n);

@@ -1,6 +1,7 @@
 // What the downstream edge needs from the running gateway.
 import type { Config } from '../config/schema.ts';
 import type { SessionRegistry } from '../session/registry.ts';
+import type { SharedUpstreams } from '../upstream/shared.ts';
 
 export interface GatewayContext {
   /** The config new work starts on; work in flight keeps the one it started with. */
@@ -8,6 +9,8 @@ export interface GatewayContext {
   readonly registry: SessionRegistry;
   /** Upstream contexts shared by stateless (2026-07-28) clients. */
   readonly pool: SessionRegistry;
+  /** Upstreams one connection of which serves every session (`share: gateway`). */
+  readonly shared: SharedUpstreams;
   readonly draining: boolean;
   log(line: string): void;
   /** Counts a piece of client work as in flight until it settles (for graceful drain). */

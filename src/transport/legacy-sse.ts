@@ -69,6 +69,7 @@ export async function handleLegacyMessage(
       protocolVersion: SESSION_VERSIONS.includes(requested) ? requested : '2024-11-05',
       clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
       clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
+      shared: ctx.shared,
       log: ctx.log,
     });
     session.broadcast = (n) => pending.channel.broadcast(n);

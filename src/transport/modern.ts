@@ -196,6 +196,7 @@ async function pooled(ctx: GatewayContext, virtualServer: string | undefined, ca
     protocolVersion: MODERN_VERSION,
     clientCapabilities: routable as Record<string, unknown>,
     clientInfo: { name: 'stateless clients' },
+    shared: ctx.shared,
     log: ctx.log,
   });
   const ready = session.connectAll().then(() => {

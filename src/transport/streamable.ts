@@ -99,6 +99,7 @@ async function initialize(
     protocolVersion,
     clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
     clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
+    shared: ctx.shared,
     log: ctx.log,
   });
   session.broadcast = (n) => channel.broadcast(n);

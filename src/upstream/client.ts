@@ -63,8 +63,12 @@ export class UpstreamClient {
   #meta: Record<string, unknown> = {};
   initialized?: InitializeResult;
 
-  constructor(name: string, transport: UpstreamTransport, hooks: SessionHooks) {
+  /** Shared by many sessions: never guess which call a server message belongs to. */
+  #exactOnly: boolean;
+
+  constructor(name: string, transport: UpstreamTransport, exactOnly: boolean, hooks: SessionHooks) {
     this.name = name;
+    this.#exactOnly = exactOnly;
     this.#transport = transport;
     this.#hooks = hooks;
     transport.onmessage = (m, relatedTo) => this.#receive(m, relatedTo);
@@ -303,6 +307,7 @@ export class UpstreamClient {
   /** The request a server message belongs to: the stream it came on, else the newest in flight. */
   #owner(relatedTo?: Id): Pending | undefined {
     if (typeof relatedTo === 'number') return this.#pending.get(relatedTo);
+    if (this.#exactOnly) return undefined;
     let last: Pending | undefined;
     for (const p of this.#pending.values()) if (p.hooks) last = p;
     return last;

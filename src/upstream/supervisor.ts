@@ -16,6 +16,8 @@ export interface SupervisorOptions {
   config: UpstreamConfig;
   init: { capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> };
   hooks: Omit<SessionHooks, 'onClose'>;
+  /** Serves many sessions: server messages are attributed only when the transport says whose they are. */
+  shared?: boolean;
   /** A restarted upstream may list different things: the owner refreshes and notifies. */
   onRestart(): void;
   log(line: string): void;
@@ -24,6 +26,8 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly name: string;
   readonly config: UpstreamConfig;
+  /** Serves every session (`share: gateway`) rather than one. */
+  readonly shared: boolean;
   #options: SupervisorOptions;
   #client?: UpstreamClient;
   #connecting?: Promise<UpstreamClient>;
@@ -37,6 +41,7 @@ export class Supervisor {
     this.#options = options;
     this.name = options.name;
     this.config = options.config;
+    this.shared = options.shared === true;
   }
 
   /** The live client, if connected now. */
@@ -68,7 +73,7 @@ export class Supervisor {
     const { config, log } = this.#options;
     const started = Date.now();
     const transport = createTransport(config, (line) => log(`[${this.name}] ${line}`));
-    const client = new UpstreamClient(this.name, transport, {
+    const client = new UpstreamClient(this.name, transport, this.shared, {
       ...this.#options.hooks,
       onClose: (reason) => this.#onClose(client, reason, started),
     });
