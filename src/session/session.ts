@@ -54,6 +54,7 @@ export class Session {
   /** Exposed URIs this client subscribed to: only their updates reach it. */
   #subscribed = new Set<string>();
   #closed = false;
+  #connecting = 0;
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -84,7 +85,13 @@ export class Session {
 
   /** Connects every upstream in parallel; the ones that fail are retried on use. */
   async connectAll(): Promise<void> {
-    await Promise.allSettled([...this.#supervisors.values()].map((s) => s.get()));
+    this.#connecting++;
+    try {
+      await Promise.allSettled([...this.#supervisors.values()].map((s) => s.get()));
+    } finally {
+      this.#connecting--;
+      this.lastSeen = Date.now();
+    }
   }
 
   /** What the gateway offers this client: the union of what its upstreams offer. */
@@ -156,8 +163,9 @@ export class Session {
     this.#inFlight.get(id)?.abort();
   }
 
+  /** A session connecting or with a call in flight is not idle, however long that takes. */
   get busy(): boolean {
-    return this.#inFlight.size > 0;
+    return this.#inFlight.size > 0 || this.#connecting > 0;
   }
 
   /**
