@@ -1,5 +1,7 @@
 // Turns the raw runs into per-target figures, the verdicts against DESIGN §5, a printed table
 // and the JSON written to bench/results/.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LoadResult } from './load.ts';
 
 export type TargetKey = 'direct' | 'pipe' | 'gateway';
@@ -22,6 +24,8 @@ export interface RunSample {
   upstreamCpuUsPerCall: number;
   /** Share of core 0 busy with processes other than the bench's servers, in %. */
   core0OtherPct: number;
+  /** RSS of the process under test right after the run: growth from run to run is a leak. */
+  rssAfterBytes: number;
 }
 
 export interface TargetSummary {
@@ -42,6 +46,9 @@ export interface TargetSummary {
   c1P50ExactMs: number;
   c1P99ExactMs: number;
   c1ServerCpuUsPerCall: number;
+  /** RSS of the process under test: idle after setup, after each c=10 run, at the end, peak. */
+  idleRssBytes: number;
+  rssAfterRunsBytes: number[];
   rssBytes: number;
   peakRssBytes: number;
   upstreamRssBytes: number;
@@ -78,7 +85,7 @@ export function summarize(
   target: TargetKey,
   samples: RunSample[],
   warmups: LoadResult[],
-  memory: { rssBytes: number; peakRssBytes: number; upstreamRssBytes: number },
+  memory: { idleRssBytes: number; rssBytes: number; peakRssBytes: number; upstreamRssBytes: number },
 ): TargetSummary {
   const c10 = samples.filter((s) => s.target === target && s.kind === 'c10');
   const c1 = samples.filter((s) => s.target === target && s.kind === 'c1');
@@ -103,6 +110,7 @@ export function summarize(
     c1P50ExactMs: m(c1, (s) => s.load.p50ExactMs),
     c1P99ExactMs: m(c1, (s) => s.load.p99ExactMs),
     c1ServerCpuUsPerCall: m(c1, (s) => s.serverCpuUsPerCall),
+    rssAfterRunsBytes: c10.map((s) => s.rssAfterBytes),
     ...memory,
     totals: {
       calls: sum((l) => l.calls),
@@ -117,15 +125,28 @@ export function summarize(
 const MB = 1024 * 1024;
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
+/**
+ * Gateway CPU per call ÷ pipe CPU per call, taken round by round and then the median: the two
+ * runs of one round are seconds apart, so a noisy neighbour weighs on both alike.
+ */
+export function cpuRatioByRound(samples: RunSample[]): number[] {
+  const cpu = (target: TargetKey, round: number) =>
+    samples.find((s) => s.target === target && s.kind === 'c10' && s.round === round)?.serverCpuUsPerCall;
+  const rounds = [...new Set(samples.map((s) => s.round))];
+  return rounds.map((r) => (cpu('gateway', r) ?? Number.NaN) / (cpu('pipe', r) ?? Number.NaN));
+}
+
 export function verdicts(
   byTarget: Partial<Record<TargetKey, TargetSummary>>,
   sessions: SessionsSummary | undefined,
+  samples: RunSample[],
 ): Verdict[] {
   const { direct, pipe, gateway } = byTarget;
   if (!gateway || !direct || !pipe) {
     return [{ target: 'all', budget: 'DESIGN §5', measured: 'gateway not measured', pass: undefined }];
   }
-  const ratio = gateway.serverCpuUsPerCall / pipe.serverCpuUsPerCall;
+  const ratios = cpuRatioByRound(samples);
+  const ratio = median(ratios);
   const capacity = 1e6 / gateway.serverCpuUsPerCall;
   const addedP50 = gateway.c1P50ExactMs - direct.c1P50ExactMs;
   const addedP99 = gateway.c1P99ExactMs - direct.c1P99ExactMs;
@@ -133,7 +154,9 @@ export function verdicts(
     {
       target: 'CPU per call vs byte pipe',
       budget: '≤ 1.5×',
-      measured: `${fmt(ratio, 2)}× (${fmt(gateway.serverCpuUsPerCall)} vs ${fmt(pipe.serverCpuUsPerCall)} µs)`,
+      measured:
+        `${fmt(ratio, 2)}× (median of rounds ${ratios.map((r) => fmt(r, 2)).join(', ')}; ` +
+        `medians ${fmt(gateway.serverCpuUsPerCall)} vs ${fmt(pipe.serverCpuUsPerCall)} µs)`,
       pass: ratio <= 1.5,
     },
     {
@@ -168,7 +191,11 @@ export function verdicts(
       measured:
         `${fmt(sessions.rssAfterBytes / MB, 1)} MB (${sessions.opened} opened, ` +
         `${fmt(sessions.perSessionBytes / 1024, 1)} KB each)`,
-      pass: sessions.opened === sessions.requested && sessions.rssAfterBytes <= 150 * MB,
+      // The budget is for 1,000 sessions: a smaller count (--quick) cannot pass or miss it.
+      pass:
+        sessions.requested < 1000
+          ? undefined
+          : sessions.opened === sessions.requested && sessions.rssAfterBytes <= 150 * MB,
     });
   }
   const wrong = Object.values(byTarget).reduce(
@@ -215,7 +242,7 @@ export function renderText(
       `${fmt(t.p50ExactMs, 2)} / ${fmt(t.p99ExactMs, 2)}`,
       fmt(t.serverCpuUsPerCall),
       t.target === 'direct' ? '—' : fmt(t.upstreamCpuUsPerCall),
-      `${fmt(t.rssBytes / MB, 1)} (peak ${fmt(t.peakRssBytes / MB, 1)})`,
+      `${fmt(t.idleRssBytes / MB)} → ${t.rssAfterRunsBytes.map((b) => fmt(b / MB)).join(', ')} (${fmt(t.peakRssBytes / MB)})`,
     ]),
   );
   const latency = table(
@@ -268,4 +295,20 @@ export function renderText(
     parts.push(`  ${mark}  ${v.target}: ${v.measured} (budget ${v.budget})`);
   }
   return parts.join('\n');
+}
+
+/** Writes `<dir>/<ISO time>.json` and `<dir>/latest.json` (each via a .tmp file and rename). */
+export function writeResults(dir: string, result: object): string {
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  const file = join(dir, `${stamp}.json`);
+  for (const path of [file, join(dir, 'latest.json')]) {
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+  }
+  return file;
 }

@@ -2,12 +2,10 @@
 // floor) and through Gatehouse, side by side on this machine; then 1,000 idle sessions against
 // a fresh gateway. Servers run pinned to core 0, this runner (and the load it generates) on
 // core 1. The bench informs; it never fails the build. Method: docs/performance.md.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { CLK_TCK, coreTicks, peakRssBytes, treeCpuMicros, treeRssBytes } from './cpu.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { checkCall, findEchoTool, openSession, type Session } from './mcp-client.ts';
@@ -21,73 +19,15 @@ import {
   type TargetKey,
   type TargetSummary,
   verdicts,
+  writeResults,
 } from './report.ts';
 import { type ServerProcess, type StartResult, startServer } from './servers.ts';
 import { openIdleSessions } from './sessions.ts';
-
-const SERVER_CORE = 0;
-const LOAD_CORE = 1;
-const REPO = resolve(import.meta.dirname, '..');
-const WATCHDOG_MS = 10 * 60_000;
-
-/** Re-runs this script under `taskset -c 1` so the load never competes with the servers. */
-function ensurePinned(): void {
-  if (process.env.GATEHOUSE_BENCH_PINNED === '1') return;
-  const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  if (allowed === String(LOAD_CORE)) return;
-  const child = spawnSync(
-    'taskset',
-    [
-      '-c',
-      String(LOAD_CORE),
-      process.execPath,
-      ...process.execArgv,
-      import.meta.filename,
-      ...process.argv.slice(2),
-    ],
-    { stdio: 'inherit', env: { ...process.env, GATEHOUSE_BENCH_PINNED: '1' } },
-  );
-  if (child.error) {
-    console.warn(
-      `bench: cannot pin the load to core ${LOAD_CORE} (${child.error.message}); running unpinned`,
-    );
-    return;
-  }
-  process.exit(child.status ?? 1);
-}
+import { ensurePinned, LOAD_CORE, machine, REPO, readSettings, SERVER_CORE } from './settings.ts';
 
 ensurePinned();
-
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    'latency-duration': { type: 'string', default: '5' },
-    connections: { type: 'string', default: '10' },
-    sessions: { type: 'string', default: '1000' },
-    'skip-gateway': { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: join(REPO, 'bench', 'results') },
-  },
-});
-
-function positive(name: string, value: string | undefined, quick: number): number {
-  const n = args.quick ? quick : Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new Error(`--${name} must be a whole number ≥ 1`);
-  return n;
-}
-
-const settings = {
-  rounds: positive('rounds', args.rounds, 1),
-  durationS: positive('duration', args.duration, 3),
-  warmupS: positive('warmup', args.warmup, 1),
-  latencyDurationS: positive('latency-duration', args['latency-duration'], 2),
-  connections: positive('connections', args.connections, 10),
-  sessions: positive('sessions', args.sessions, 200),
-  serverCore: SERVER_CORE,
-  loadCore: LOAD_CORE,
-};
+const { settings, out, skipGateway } = readSettings();
+const WATCHDOG_MS = 10 * 60_000;
 
 const logDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
 const running = new Set<ServerProcess>();
@@ -164,6 +104,7 @@ interface Target {
   session: Session;
   tool: string;
   warmups: LoadResult[];
+  idleRssBytes: number;
 }
 
 let nextId = 1_000;
@@ -177,7 +118,7 @@ async function prepare(
     const session = await openSession(`${server.url}/mcp`);
     const tool = await findEchoTool(session);
     await checkCall(session, tool, nextId++);
-    return { key, server, upstream, session, tool, warmups: [] };
+    return { key, server, upstream, session, tool, warmups: [], idleRssBytes: treeRssBytes(server.pid) };
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
@@ -217,6 +158,7 @@ async function measure(target: Target, round: number, kind: 'c10' | 'c1'): Promi
     serverCpuUsPerCall: serverUs / calls,
     upstreamCpuUsPerCall: upstreamUs / calls,
     core0OtherPct: core0Total > 0 ? Math.max(0, (100 * otherTicks) / core0Total) : Number.NaN,
+    rssAfterBytes: treeRssBytes(target.server.pid),
   };
 }
 
@@ -264,33 +206,6 @@ async function measureSessions(): Promise<SessionsSummary | string> {
   }
 }
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cores: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    memoryBytes: os.totalmem(),
-    kernel: os.release(),
-    node: process.version,
-    loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
-  };
-}
-
-function writeResults(result: object): string {
-  mkdirSync(args.out, { recursive: true });
-  const stamp = new Date()
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-');
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  const file = join(args.out, `${stamp}.json`);
-  for (const path of [file, join(args.out, 'latest.json')]) {
-    writeFileSync(`${path}.tmp`, text);
-    renameSync(`${path}.tmp`, path);
-  }
-  return file;
-}
-
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const host = machine();
@@ -315,7 +230,7 @@ async function main(): Promise<void> {
     if (typeof t === 'string') return abort(`${TARGET_LABELS[key]}: ${t}`);
     targets.push(t);
   }
-  if (args['skip-gateway']) {
+  if (skipGateway) {
     notes.push('gateway skipped (--skip-gateway)');
   } else {
     const upGateway = await mustStart('upstream-gateway', ['bench/upstream.ts']);
@@ -351,7 +266,7 @@ async function main(): Promise<void> {
           `  round ${round} ${TARGET_LABELS[target.key].padEnd(22)} ${kind.padEnd(3)} ` +
             `${s.load.callsPerSec.toFixed(0).padStart(6)} calls/s  p50 ${s.load.p50ExactMs.toFixed(3)} ms  ` +
             `CPU ${s.serverCpuUsPerCall.toFixed(0)} µs/call (upstream ${s.upstreamCpuUsPerCall.toFixed(0)})  ` +
-            `core0 other ${s.core0OtherPct.toFixed(0)}%  bad ${s.load.non2xx + s.load.errors + s.load.timeouts + s.load.wrongBodies}`,
+            `RSS ${(s.rssAfterBytes / 2 ** 20).toFixed(0)} MB  core0 other ${s.core0OtherPct.toFixed(0)}%  bad ${s.load.non2xx + s.load.errors + s.load.timeouts + s.load.wrongBodies}`,
         );
       }
     }
@@ -368,6 +283,7 @@ async function main(): Promise<void> {
     }
     summaries.push(
       summarize(target.key, samples, target.warmups, {
+        idleRssBytes: target.idleRssBytes,
         rssBytes: treeRssBytes(target.server.pid),
         peakRssBytes: peakRssBytes(target.server.pid),
         upstreamRssBytes: treeRssBytes(target.upstream.pid),
@@ -385,7 +301,7 @@ async function main(): Promise<void> {
   }
 
   const byTarget = Object.fromEntries(summaries.map((s) => [s.target, s]));
-  const checks = verdicts(byTarget, sessions);
+  const checks = verdicts(byTarget, sessions, samples);
   const result = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -398,7 +314,7 @@ async function main(): Promise<void> {
     notes,
     samples,
   };
-  const file = writeResults(result);
+  const file = writeResults(out, result);
   console.log('');
   console.log(renderText(summaries, sessions, checks));
   for (const note of notes) console.log(`note: ${note}`);
@@ -407,7 +323,7 @@ async function main(): Promise<void> {
       `core 0 busy with other processes: ${result.core0OtherPctMedian.toFixed(1)}% (median over runs)`,
   );
   const shown = (path: string) => path.replace(`${REPO}/`, '');
-  console.log(`results: ${shown(file)} (and ${shown(join(args.out, 'latest.json'))})`);
+  console.log(`results: ${shown(file)} (and ${shown(join(out, 'latest.json'))})`);
 }
 
 try {
