@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Id, Params, Request, Response } from '../jsonrpc.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
+import type { CancelToken } from '../upstream/client.ts';
 import { SessionExpired } from '../upstream/streamable-http.ts';
 import type { Supervisor } from '../upstream/supervisor.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -30,7 +31,7 @@ export async function route(
   u: Upstreams,
   request: Request,
   sink: CallSink,
-  signal: AbortSignal,
+  cancel: CancelToken,
 ): Promise<Response> {
   const { id, method } = request;
   const params = request.params ?? {};
@@ -42,13 +43,13 @@ export async function route(
     case 'tools/call': {
       const target = (await u.catalog()).tool(String(params.name));
       if (!target) return fail(id, new GatewayError('unknown_tool', `Unknown tool: ${String(params.name)}`));
-      return forward(u, target, request, { ...params, name: target.name }, sink, signal);
+      return forward(u, target, request, { ...params, name: target.name }, sink, cancel);
     }
     case 'prompts/get': {
       const target = (await u.catalog()).prompt(String(params.name));
       if (!target)
         return fail(id, new GatewayError('unknown_prompt', `Unknown prompt: ${String(params.name)}`));
-      return forward(u, target, request, { ...params, name: target.name }, sink, signal);
+      return forward(u, target, request, { ...params, name: target.name }, sink, cancel);
     }
     case 'resources/read':
     case 'resources/subscribe':
@@ -56,10 +57,10 @@ export async function route(
       const target = await resourceRoute(u, String(params.uri));
       if (!target)
         return fail(id, new GatewayError('unknown_resource', `Unknown resource: ${String(params.uri)}`));
-      return forward(u, target, request, { ...params, uri: target.name }, sink, signal);
+      return forward(u, target, request, { ...params, uri: target.name }, sink, cancel);
     }
     case 'completion/complete':
-      return complete(u, request, params, sink, signal);
+      return complete(u, request, params, sink, cancel);
     case 'logging/setLevel':
       // Every upstream that logs gets the level; the client sees one answer.
       await Promise.allSettled(
@@ -88,19 +89,19 @@ async function resourceRoute(u: Upstreams, uri: string): Promise<Route | undefin
   return (await u.catalog()).resource(uri, owners);
 }
 
-async function complete(u: Upstreams, request: Request, params: Params, sink: CallSink, signal: AbortSignal) {
+async function complete(u: Upstreams, request: Request, params: Params, sink: CallSink, cancel: CancelToken) {
   const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string };
   if (ref.type === 'ref/prompt') {
     const target = (await u.catalog()).prompt(String(ref.name));
     if (!target)
       return fail(request.id, new GatewayError('unknown_prompt', `Unknown prompt: ${String(ref.name)}`));
-    return forward(u, target, request, { ...params, ref: { ...ref, name: target.name } }, sink, signal);
+    return forward(u, target, request, { ...params, ref: { ...ref, name: target.name } }, sink, cancel);
   }
   if (ref.type === 'ref/resource') {
     const target = await resourceRoute(u, String(ref.uri));
     if (!target)
       return fail(request.id, new GatewayError('unknown_resource', `Unknown resource: ${String(ref.uri)}`));
-    return forward(u, target, request, { ...params, ref: { ...ref, uri: target.name } }, sink, signal);
+    return forward(u, target, request, { ...params, ref: { ...ref, uri: target.name } }, sink, cancel);
   }
   return fail(
     request.id,
@@ -114,7 +115,7 @@ async function forward(
   request: Request,
   params: Params,
   sink: CallSink,
-  signal: AbortSignal,
+  cancel: CancelToken,
 ): Promise<Response> {
   const supervisor = u.supervisors().get(target.server);
   if (!supervisor)
@@ -126,7 +127,7 @@ async function forward(
         (request.method === 'tools/call' ? supervisor.config.toolTimeoutsMs[target.name] : undefined) ??
         supervisor.config.timeoutMs,
       maxMs: supervisor.config.maxCallMs,
-      signal,
+      cancel,
       hooks: {
         onNotification: (n) => sink.notify(n),
         onServerRequest: (r) => sink.request(r.method, r.params),

@@ -5,7 +5,7 @@ import type { Config, UpstreamConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import { type View, viewFor } from '../route/catalog.ts';
-import type { ServerRequestAnswer } from '../upstream/client.ts';
+import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/client.ts';
 import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
 import { Supervisor, type SupervisorOptions } from '../upstream/supervisor.ts';
 import { Lists } from './lists.ts';
@@ -48,7 +48,9 @@ export class Session {
   #upstreamInit: SupervisorOptions['init'];
   #supervisors = new Map<string, Supervisor>();
   #lists: Lists;
-  #inFlight = new Map<Id, AbortController>();
+  /** What routing sees; replaced, never mutated, when a reload changes the upstreams. */
+  #routing: Upstreams;
+  #inFlight = new Map<Id, CancelToken>();
   /** This session's listener on each shared upstream it uses. */
   #sharedListeners = new Map<string, SharedListener>();
   /** Exposed URIs this client subscribed to: only their updates reach it. */
@@ -77,6 +79,7 @@ export class Session {
       if (config) this.#supervisors.set(server, this.#supervise(server, config));
     }
     this.#lists = this.#newLists();
+    this.#routing = this.#snapshot();
   }
 
   get view(): View {
@@ -126,18 +129,11 @@ export class Session {
   async handle(request: Request, sink: CallSink): Promise<Response> {
     this.lastSeen = Date.now();
     if (this.#closed) return fail(request.id, new GatewayError('session_not_found', 'Session ended'));
-    const abort = new AbortController();
-    this.#inFlight.set(request.id, abort);
-    // Captured now: a reload during the call must not change where it goes.
-    const upstreams: Upstreams = {
-      config: this.#config,
-      catalog: () => lists.catalog(),
-      supervisors: () => supervisors,
-    };
-    const lists = this.#lists;
-    const supervisors = this.#supervisors;
+    const token = cancelToken();
+    this.#inFlight.set(request.id, token);
     try {
-      const response = await route(upstreams, request, sink, abort.signal);
+      // The snapshot is taken now: a reload during the call does not change where it goes.
+      const response = await route(this.#routing, request, sink, token);
       if (response.result && request.method === 'resources/subscribe')
         this.#subscribed.add(String(request.params?.uri));
       if (request.method === 'resources/unsubscribe') this.#subscribed.delete(String(request.params?.uri));
@@ -160,7 +156,8 @@ export class Session {
   }
 
   cancel(id: Id): void {
-    this.#inFlight.get(id)?.abort();
+    const token = this.#inFlight.get(id);
+    if (token) cancel(token);
   }
 
   /** A session connecting or with a call in flight is not idle, however long that takes. */
@@ -191,6 +188,7 @@ export class Session {
     this.#view = view;
     this.#supervisors = next;
     this.#lists = this.#newLists();
+    this.#routing = this.#snapshot();
     for (const kind of LIST_KINDS)
       this.broadcast({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
     return true;
@@ -199,7 +197,7 @@ export class Session {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const abort of this.#inFlight.values()) abort.abort();
+    for (const token of this.#inFlight.values()) cancel(token);
     await Promise.allSettled([...this.#supervisors].map(([server, s]) => this.#drop(server, s, 'close')));
   }
 
@@ -234,6 +232,12 @@ export class Session {
       },
       onRestart: () => this.#lists.invalidate(server),
     });
+  }
+
+  #snapshot(): Upstreams {
+    const lists = this.#lists;
+    const supervisors = this.#supervisors;
+    return { config: this.#config, catalog: () => lists.catalog(), supervisors: () => supervisors };
   }
 
   #newLists(): Lists {

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { Id, Message, Params, Response } from '../jsonrpc.ts';
 import type { CallSink } from '../session/session.ts';
 import type { ServerRequestAnswer } from '../upstream/client.ts';
+import { sendJson } from './reply.ts';
 import { sseEvent } from './sse.ts';
 
 /** Unrelated messages kept for a client that has no GET stream open yet. */
@@ -52,9 +53,7 @@ export class RequestStream {
       this.res.end(sseEvent(JSON.stringify(response)));
       return;
     }
-    const body = JSON.stringify(response);
-    this.res.writeHead(200, { ...this.#headers, 'content-type': 'application/json' });
-    this.res.end(body);
+    sendJson(this.res, 200, JSON.stringify(response), { ...this.#headers });
   }
 }
 

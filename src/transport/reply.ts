@@ -13,9 +13,21 @@ export function sendError(
     res.end();
     return;
   }
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = {};
   if (status === 503) headers['retry-after'] = '5';
   if (status === 405) headers.allow = 'GET, POST, DELETE';
+  sendJson(res, status, JSON.stringify({ jsonrpc: '2.0', id, error: toRpcError(err) }), headers);
+}
+
+/** A complete JSON answer with its length, so node:http sends it in one write, not chunked. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  headers['content-type'] = 'application/json';
+  headers['content-length'] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
-  res.end(JSON.stringify({ jsonrpc: '2.0', id, error: toRpcError(err) }));
+  res.end(body);
 }

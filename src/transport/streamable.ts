@@ -13,7 +13,7 @@ import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, RequestStream, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { accepts, isJson, readBody } from './guard.ts';
-import { sendError } from './reply.ts';
+import { sendError, sendJson } from './reply.ts';
 
 /** Without a header and no other way to know, the spec says assume 2025-03-26. */
 const DEFAULT_VERSION = '2025-03-26';
@@ -75,8 +75,7 @@ export async function handleSessionPost(
   }
   // A 2025-03-26 batch: answer every request in one JSON array.
   const responses = await Promise.all(requests.map((r) => session.handle(r, channel.sinkFor(undefined))));
-  res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id });
-  res.end(JSON.stringify(responses));
+  sendJson(res, 200, JSON.stringify(responses), { 'mcp-session-id': session.id });
 }
 
 async function initialize(
@@ -113,8 +112,7 @@ async function initialize(
   };
   const instructions = session.instructions();
   if (instructions) result.instructions = instructions;
-  res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id });
-  res.end(JSON.stringify(ok(request.id, result)));
+  sendJson(res, 200, JSON.stringify(ok(request.id, result)), { 'mcp-session-id': session.id });
 }
 
 export function handleSessionGet(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void {

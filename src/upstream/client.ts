@@ -27,11 +27,32 @@ export interface SessionHooks extends Required<CallHooks> {
   onClose(reason: string): void;
 }
 
+/**
+ * A cancellation handle. Plainer than an AbortSignal on purpose: one is made per forwarded call,
+ * and an AbortController with its listener costs more than routing the call.
+ */
+export interface CancelToken {
+  cancelled: boolean;
+  onCancel?: () => void;
+}
+
+export function cancelToken(): CancelToken {
+  return { cancelled: false };
+}
+
+/** Cancels a token: marks it and runs whatever its holder hooked. */
+export function cancel(token: CancelToken): void {
+  if (token.cancelled) return;
+  token.cancelled = true;
+  token.onCancel?.();
+}
+
 export interface CallOptions {
   timeoutMs: number;
   /** Progress restarts the timeout, up to this total; without it progress changes nothing. */
   maxMs?: number;
-  signal?: AbortSignal;
+  /** Set by the caller to cancel the call; the client hooks `onCancel`. */
+  cancel?: CancelToken;
   hooks?: CallHooks;
 }
 
@@ -235,7 +256,7 @@ export class UpstreamClient {
       let timer: NodeJS.Timeout | undefined;
       const done = () => {
         clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
+        if (options.cancel) options.cancel.onCancel = undefined;
         this.#pending.delete(id);
       };
       pending.resolve = (r) => {
@@ -253,8 +274,9 @@ export class UpstreamClient {
         this.#transport.cancel?.(id);
       };
       const onAbort = () => cancel('request_cancelled', 'request cancelled by the client');
-      if (options.signal?.aborted) return reject(new GatewayError('request_cancelled', 'request cancelled'));
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.cancel?.cancelled)
+        return reject(new GatewayError('request_cancelled', 'request cancelled'));
+      if (options.cancel) options.cancel.onCancel = onAbort;
       const started = Date.now();
       const expire = () =>
         cancel('upstream_timeout', `upstream "${this.name}" did not answer ${method} in time`);

@@ -55,6 +55,8 @@ export function exchange(
   body: string | undefined,
   signal?: AbortSignal,
 ): Promise<Exchange> {
+  // A known length instead of chunked encoding: fewer writes per request.
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
     const options = signal ? { ...to.base, method, headers, signal } : { ...to.base, method, headers };
     const req = to.request(options, (res) =>
