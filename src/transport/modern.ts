@@ -3,7 +3,7 @@
 // headers. Requests are served by a pooled context per (virtual server, client capabilities).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.ts';
-import type { Request } from '../jsonrpc.ts';
+import type { Request, Response } from '../jsonrpc.ts';
 import { isRequest, parseBody } from '../jsonrpc.ts';
 import { viewFor } from '../route/catalog.ts';
 import { fail, ok } from '../session/router.ts';
@@ -11,32 +11,30 @@ import { Session } from '../session/session.ts';
 import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
 import { Channel, RequestStream } from './channel.ts';
 import type { GatewayContext } from './context.ts';
+import {
+  completeResult,
+  headerMismatch,
+  inputResponsesOf,
+  logFilter,
+  MODERN_METHODS,
+  modernError,
+  NAMED_METHODS,
+  validate,
+} from './modern-wire.ts';
 import { type HeldCall, heldCalls } from './mrtr.ts';
+import { paramHeaderMismatch } from './param-headers.ts';
 import { handleListen } from './subscriptions.ts';
 
-const NAMED_METHODS: Record<string, 'name' | 'uri'> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-};
-/** Results a client may cache: scoped private, since what a caller sees will depend on who it is. */
-const CACHEABLE = new Set([
-  'tools/list',
-  'prompts/list',
-  'resources/list',
-  'resources/templates/list',
-  'resources/read',
-]);
+/** The only requests that may answer `input_required` (SEP-2322). */
+const MAY_ASK = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
-/** Modern when the client says so in the header, or (no session) in the body's `_meta`. */
+/**
+ * Modern when the client says so in the header, or when a request without a session carries the
+ * modern `_meta` (whatever version it names: an unsupported one must get this era's -32022).
+ */
 export function isModernRequest(req: IncomingMessage, body: string): boolean {
-  const version = req.headers['mcp-protocol-version'];
-  if (version === MODERN_VERSION) return true;
-  return (
-    req.headers['mcp-session-id'] === undefined &&
-    version === undefined &&
-    body.includes(`"${META}protocolVersion"`)
-  );
+  if (req.headers['mcp-protocol-version'] === MODERN_VERSION) return true;
+  return req.headers['mcp-session-id'] === undefined && body.includes(`"${META}protocolVersion"`);
 }
 
 export async function handleModernPost(
@@ -53,61 +51,49 @@ export async function handleModernPost(
     res.writeHead(202).end(); // Notifications carry nothing a stateless server must act on.
     return;
   }
+  const { id, method } = message;
   const rejection = validate(req, message);
-  if (rejection) return reply(res, fail(message.id, rejection), rejection.http);
-
-  const meta = message.params!._meta as Record<string, unknown>;
+  if (rejection) return reply(res, fail(id, rejection.error), rejection.status);
+  if (!MODERN_METHODS.has(method)) {
+    // Removed session-era methods (ping, logging/setLevel, resources/subscribe, ...) included.
+    return reply(res, fail(id, new GatewayError('method_not_found', `Method not found: ${method}`)), 404);
+  }
+  const params = message.params!;
+  const meta = params._meta as Record<string, unknown>;
   const capabilities = meta[`${META}clientCapabilities`] as Record<string, unknown>;
   const session = await pooled(ctx, virtualServer, capabilities);
-  const { id, method } = message;
 
   if (method === 'server/discover') {
     return reply(
       res,
-      ok(id, {
-        supportedVersions: [MODERN_VERSION, ...SESSION_VERSIONS],
-        capabilities: session.serverCapabilities(),
-        ...(session.instructions() ? { instructions: session.instructions() } : {}),
-        ttlMs: 0,
-        cacheScope: 'private',
-        _meta: { [`${META}serverInfo`]: { name: 'gatehouse', version: '0.1.0' } },
-      }),
+      ok(
+        id,
+        completeResult(method, {
+          supportedVersions: [MODERN_VERSION, ...SESSION_VERSIONS],
+          capabilities: session.serverCapabilities(),
+          ...(session.instructions() ? { instructions: session.instructions() } : {}),
+        }),
+      ),
     );
   }
   if (method === 'subscriptions/listen') return handleListen(session, message, res);
-  if (
-    method === 'ping' ||
-    method === 'logging/setLevel' ||
-    method === 'initialize' ||
-    method.startsWith('tasks/')
-  ) {
-    return reply(res, fail(id, new GatewayError('method_not_found', `Method not found: ${method}`)), 404);
-  }
+  const header = method === 'tools/call' ? await paramHeaderMismatch(session, req, params) : undefined;
+  if (header) return reply(res, fail(id, headerMismatch(header)), 400);
 
+  const started = startOrResume(session, message);
+  if (started instanceof GatewayError) return reply(res, fail(id, started));
+  const held = started;
   const stream = new RequestStream(res, {});
-  const requestState = message.params?.requestState;
-  let held: HeldCall | undefined;
-  if (typeof requestState === 'string' && heldCalls.has(requestState)) {
-    held = heldCalls.resume(
-      requestState,
-      message.params?.inputResponses as Record<string, unknown> | undefined,
-    );
-    if (!held)
-      return reply(res, fail(id, new GatewayError('invalid_params', 'requestState does not match')), 400);
-  } else {
-    // A fresh id per call: stateless clients' ids need not be unique across requests.
-    const call: Request = { ...message, id: `m${++callIds}`, params: stripMeta(message.params!) };
-    held = heldCalls.start(
-      (sink) => session.handle(call, sink),
-      () => session.cancel(call.id),
-    );
-  }
   // Closing the response stream cancels the request in this era.
   res.once('close', () => {
     if (!res.writableFinished) held.cancel();
   });
-  held.onNotification = (n) => stream.send(n);
+  const keep = logFilter(meta);
+  held.onNotification = (n) => {
+    if (keep(n)) stream.send(n);
+  };
   const outcome = await ctx.track(held.next());
+  held.onNotification = undefined;
   if (outcome.kind === 'input') {
     return stream.finish(
       ok(id, {
@@ -117,54 +103,61 @@ export async function handleModernPost(
       }),
     );
   }
-  const response = { ...outcome.response, id };
-  if (response.result && CACHEABLE.has(method))
-    response.result = { ...response.result, ttlMs: 0, cacheScope: 'private' };
-  if (response.error?.code === -32002) response.error = { ...response.error, code: -32602 };
-  stream.finish(response);
+  if (outcome.kind === 'missing_capability') {
+    held.cancel();
+    const names = Object.keys(outcome.requiredCapabilities).join(', ');
+    const data = { requiredCapabilities: outcome.requiredCapabilities };
+    const error = new GatewayError('missing_client_capability', `Missing client capability: ${names}`, {
+      data,
+    });
+    return finish(res, stream, fail(id, error), error.http);
+  }
+  const response: Response = { ...outcome.response, id };
+  if (response.result) response.result = completeResult(method, response.result);
+  if (response.error) response.error = modernError(message, response.error);
+  finish(res, stream, response, response.error?.code === -32601 ? 404 : 200);
 }
 
-function validate(req: IncomingMessage, message: Request): GatewayError | undefined {
-  const meta = message.params?._meta as Record<string, unknown> | undefined;
-  const version = meta?.[`${META}protocolVersion`];
-  if (typeof version !== 'string') {
-    return new GatewayError('invalid_params', `Invalid params: _meta["${META}protocolVersion"] is required`);
-  }
-  if (version !== MODERN_VERSION) {
-    return new GatewayError('unsupported_modern_version', `Unsupported protocol version ${version}`, {
-      data: { supported: [MODERN_VERSION], requested: version },
-    });
-  }
-  const caps = meta?.[`${META}clientCapabilities`];
-  if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) {
+/** A fresh call, or the held call a retry's `requestState` names; a GatewayError when neither. */
+function startOrResume(session: Session, message: Request): HeldCall | GatewayError {
+  const params = message.params!;
+  const field = NAMED_METHODS[message.method];
+  const origin = `${message.method} ${field ? String(params[field]) : ''}`;
+  const responses = inputResponsesOf(params);
+  if (responses === null) {
     return new GatewayError(
       'invalid_params',
-      `Invalid params: _meta["${META}clientCapabilities"] is required`,
+      'Invalid params: inputResponses must map keys to result objects',
     );
   }
-  const mismatch = (what: string) =>
-    new GatewayError('header_mismatch', `Header mismatch: ${what} does not match the body`, {
-      data: { header: what },
-    });
-  if (req.headers['mcp-protocol-version'] !== undefined && req.headers['mcp-protocol-version'] !== version) {
-    return mismatch('MCP-Protocol-Version');
+  const requestState = params.requestState;
+  if (requestState !== undefined) {
+    const held =
+      typeof requestState === 'string' ? heldCalls.resume(requestState, origin, responses ?? {}) : undefined;
+    // Unknown, spent, expired, altered or issued for another request: never start afresh on it.
+    return (
+      held ?? new GatewayError('invalid_params', 'Invalid params: requestState is not valid for this request')
+    );
   }
-  const methodHeader = req.headers['mcp-method'];
-  if (methodHeader === undefined) return new GatewayError('header_mismatch', 'Mcp-Method header is required');
-  if (methodHeader !== message.method) return mismatch('Mcp-Method');
-  const field = NAMED_METHODS[message.method];
-  if (field) {
-    const raw = req.headers['mcp-name'];
-    if (typeof raw !== 'string') return new GatewayError('header_mismatch', 'Mcp-Name header is required');
-    if (decodeHeader(raw) !== message.params?.[field]) return mismatch('Mcp-Name');
-  }
-  return undefined;
+  // A fresh id per call: stateless clients' ids need not be unique across requests.
+  const call: Request = { ...message, id: `m${++callIds}`, params: stripMeta(params) };
+  return heldCalls.start(
+    (sink) => session.handle(call, sink),
+    () => session.cancel(call.id),
+    // The pool's capabilities: those of this request, as the upstream was told them.
+    {
+      capabilities: session.clientCapabilities,
+      presets: responses,
+      origin,
+      mayAsk: MAY_ASK.has(message.method),
+    },
+  );
 }
 
-/** Header values that are not plain ASCII arrive as `=?base64?...?=`. */
-function decodeHeader(value: string): string {
-  const match = /^=\?base64\?(.*)\?=$/.exec(value);
-  return match ? Buffer.from(match[1]!, 'base64').toString('utf8') : value;
+/** The final answer: with its own HTTP status when nothing was streamed yet, else on the stream. */
+function finish(res: ServerResponse, stream: RequestStream, response: Response, status: number): void {
+  if (!res.headersSent && status !== 200) reply(res, response, status);
+  else stream.finish(response);
 }
 
 function stripMeta(params: Record<string, unknown>): Record<string, unknown> {
@@ -178,7 +171,7 @@ function stripMeta(params: Record<string, unknown>): Record<string, unknown> {
 async function pooled(ctx: GatewayContext, virtualServer: string | undefined, caps: Record<string, unknown>) {
   const view = viewFor(ctx.config, virtualServer);
   if (!view) throw new GatewayError('not_found', `No virtual server named ${JSON.stringify(virtualServer)}`);
-  const routable = { roots: caps.roots, sampling: caps.sampling, elicitation: caps.elicitation };
+  const routable = routableCapabilities(caps);
   const key = `modern:${virtualServer ?? ''}:${JSON.stringify(routable)}`;
   const existing = ctx.pool.get(key);
   if (existing) return existing.session;
@@ -194,7 +187,7 @@ async function pooled(ctx: GatewayContext, virtualServer: string | undefined, ca
     config: ctx.config,
     view,
     protocolVersion: MODERN_VERSION,
-    clientCapabilities: routable as Record<string, unknown>,
+    clientCapabilities: routable,
     clientInfo: { name: 'stateless clients' },
     shared: ctx.shared,
     log: ctx.log,
@@ -206,6 +199,35 @@ async function pooled(ctx: GatewayContext, virtualServer: string | undefined, ca
   });
   starting.set(key, ready);
   return ready;
+}
+
+/** The sub-capabilities each routable client capability may carry (2025-11-25 / 2026-07-28). */
+const KNOWN_SUB_CAPABILITIES: Record<string, readonly string[]> = {
+  roots: ['listChanged'],
+  sampling: ['context', 'tools'],
+  elicitation: ['form', 'url'],
+};
+
+/**
+ * What the pool is keyed on and the upstream is told: only capabilities and sub-capabilities the
+ * gateway knows, so junk in a client's `_meta` can neither mint a new pool (and upstream
+ * processes) per request nor reach an upstream. At most a few dozen distinct sets exist.
+ */
+function routableCapabilities(caps: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const routable: Record<string, Record<string, unknown>> = {};
+  for (const [name, subs] of Object.entries(KNOWN_SUB_CAPABILITIES)) {
+    const declared = caps[name];
+    if (typeof declared !== 'object' || declared === null) continue;
+    const kept: Record<string, unknown> = {};
+    for (const sub of subs) {
+      const value = (declared as Record<string, unknown>)[sub];
+      if (sub === 'listChanged') {
+        if (value === true) kept.listChanged = true;
+      } else if (typeof value === 'object' && value !== null) kept[sub] = {};
+    }
+    routable[name] = kept;
+  }
+  return routable;
 }
 
 /** Contexts being connected, so concurrent first requests share one. */

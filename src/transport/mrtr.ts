@@ -1,7 +1,7 @@
 // Bridging a stateless (2026-07-28) client to a session-era upstream: when the upstream asks the
 // client something mid-call (elicitation, sampling, roots), the upstream call is held open and
-// the client gets an `input_required` result with an unguessable `requestState`. The client's
-// retry carries the answers; the held call resumes where it stopped.
+// the client gets an `input_required` result with an unguessable, single-use `requestState`. The
+// client's retry carries the answers; the held call resumes where it stopped.
 import { randomBytes } from 'node:crypto';
 import type { Notification, Params, Response } from '../jsonrpc.ts';
 import type { CallSink } from '../session/session.ts';
@@ -9,14 +9,41 @@ import type { ServerRequestAnswer } from '../upstream/client.ts';
 
 /** How long a client has to come back with its answers before the held call is cancelled. */
 const HOLD_MS = 5 * 60_000;
+/**
+ * A session-era server asks concurrent questions as separate requests (`Promise.all`); waiting
+ * this long after the latest one lets them reach the client as one `input_required` round.
+ */
+const SETTLE_MS = 20;
+/**
+ * `_meta` key a session-era upstream may put on its server→client request to name the input
+ * (`inputRequests` key) it stands for; without it the gateway mints `r1`, `r2`, ...
+ */
+export const INPUT_KEY_META = 'gatehouse/inputKey';
+/** The client capability each server→client request needs (2026-07-28 MUST NOT ask beyond it). */
+const CAPABILITY_OF: Record<string, string> = {
+  'elicitation/create': 'elicitation',
+  'sampling/createMessage': 'sampling',
+  'roots/list': 'roots',
+};
+
+export type InputRequests = Record<string, { method: string; params?: Params }>;
 
 export type Outcome =
-  | {
-      kind: 'input';
-      inputRequests: Record<string, { method: string; params?: Params }>;
-      requestState: string;
-    }
-  | { kind: 'done'; response: Response };
+  | { kind: 'input'; inputRequests: InputRequests; requestState: string }
+  | { kind: 'done'; response: Response }
+  /** The upstream needs a client capability the request did not declare (-32021). */
+  | { kind: 'missing_capability'; requiredCapabilities: Record<string, object> };
+
+export interface HoldOptions {
+  /** Client capabilities the request declared in `_meta`. */
+  capabilities: Record<string, unknown>;
+  /** Answers sent with a fresh call (no requestState), used when the upstream asks by that key. */
+  presets?: Record<string, Record<string, unknown>>;
+  /** The request the call serves (method + name/uri): its requestState is good for nothing else. */
+  origin: string;
+  /** False for methods that may not answer input_required: the upstream's questions are refused. */
+  mayAsk: boolean;
+}
 
 interface Question {
   method: string;
@@ -26,29 +53,40 @@ interface Question {
 }
 
 export class HeldCall {
+  readonly origin: string;
   onNotification?: (n: Notification) => void;
   #questions = new Map<string, Question>();
   #next = 1;
+  #presets: Map<string, Record<string, unknown>>;
+  #capabilities: Record<string, unknown>;
+  #mayAsk: boolean;
   #done?: Response;
+  #missing?: Record<string, object>;
+  #settling?: NodeJS.Timeout;
   #waiter?: (o: Outcome) => void;
   #cancel: () => void;
   #registry: HeldCalls;
 
-  constructor(registry: HeldCalls, run: (sink: CallSink) => Promise<Response>, cancel: () => void) {
+  constructor(
+    registry: HeldCalls,
+    run: (sink: CallSink) => Promise<Response>,
+    cancel: () => void,
+    options: HoldOptions,
+  ) {
     this.#registry = registry;
     this.#cancel = cancel;
+    this.origin = options.origin;
+    this.#capabilities = options.capabilities;
+    this.#mayAsk = options.mayAsk;
+    this.#presets = new Map(Object.entries(options.presets ?? {}));
     const sink: CallSink = {
       notify: (n) => this.onNotification?.(n),
-      request: (method, params) =>
-        new Promise((resolve) => {
-          this.#questions.set(`r${this.#next++}`, { method, params, resolve, asked: false });
-          this.#wake();
-        }),
+      request: (method, params) => new Promise((resolve) => this.#ask(method, params, resolve)),
     };
-    void run(sink).then((response) => {
-      this.#done = response;
-      this.#wake();
-    });
+    run(sink).then(
+      (response) => this.#finish(response),
+      () => this.#finish({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'internal error' } }),
+    );
   }
 
   /** Resolves with the next thing the client must see: questions, or the final answer. */
@@ -59,34 +97,83 @@ export class HeldCall {
     });
   }
 
-  answer(responses: Record<string, unknown> | undefined): void {
-    for (const [key, value] of Object.entries(responses ?? {})) {
-      const q = this.#questions.get(key);
-      if (!q?.asked) continue;
+  /** Hands the client's answers to the questions they match; unanswered ones are asked again. */
+  answer(responses: Record<string, Record<string, unknown>>): void {
+    for (const [key, q] of this.#questions) {
+      if (!q.asked) continue;
+      const value = responses[key];
+      if (value === undefined) {
+        q.asked = false; // Re-requested in the next round (SEP-2322: SHOULD re-request).
+        continue;
+      }
       this.#questions.delete(key);
-      q.resolve({ result: (value ?? {}) as Record<string, unknown> });
+      q.resolve({ result: value });
     }
   }
 
   cancel(): void {
+    clearTimeout(this.#settling);
     for (const q of this.#questions.values())
       q.resolve({ error: { code: -32800, message: 'request cancelled' } });
     this.#questions.clear();
     this.#cancel();
   }
 
+  #ask(method: string, params: Params | undefined, resolve: (a: ServerRequestAnswer) => void): void {
+    const capability = CAPABILITY_OF[method];
+    if (!capability || !this.#mayAsk) {
+      resolve({ error: { code: -32601, message: `Method not found: ${method}` } });
+      return;
+    }
+    if (this.#capabilities[capability] === undefined) {
+      // Never ask what the client did not declare; the client learns which capability is missing.
+      resolve({
+        error: { code: -32601, message: `the client did not declare the ${capability} capability` },
+      });
+      this.#missing = { ...this.#missing, [capability]: {} };
+      this.#wake();
+      return;
+    }
+    const { key, params: clean } = inputKey(params);
+    const preset = key === undefined ? undefined : this.#presets.get(key);
+    if (key !== undefined && preset) {
+      this.#presets.delete(key);
+      resolve({ result: preset });
+      return;
+    }
+    let name = key ?? `r${this.#next++}`;
+    while (this.#questions.has(name)) name = `${key ?? 'r'}${this.#next++}`;
+    this.#questions.set(name, { method, params: clean, resolve, asked: false });
+    clearTimeout(this.#settling);
+    this.#settling = setTimeout(() => {
+      this.#settling = undefined;
+      this.#wake();
+    }, SETTLE_MS);
+  }
+
+  #finish(response: Response): void {
+    this.#done = response;
+    this.#wake();
+  }
+
   #wake(): void {
     const waiter = this.#waiter;
     if (!waiter) return;
-    if (this.#done) {
+    if (this.#missing || this.#done) {
       this.#waiter = undefined;
-      waiter({ kind: 'done', response: this.#done });
+      clearTimeout(this.#settling);
+      waiter(
+        this.#missing
+          ? { kind: 'missing_capability', requiredCapabilities: this.#missing }
+          : { kind: 'done', response: this.#done! },
+      );
       return;
     }
-    const fresh = [...this.#questions].filter(([, q]) => !q.asked);
-    if (fresh.length === 0) return;
+    if (this.#settling) return;
+    const fresh = [...this.#questions.values()].some((q) => !q.asked);
+    if (!fresh) return;
     this.#waiter = undefined;
-    const inputRequests: Record<string, { method: string; params?: Params }> = {};
+    const inputRequests: InputRequests = {};
     for (const [key, q] of this.#questions) {
       q.asked = true;
       inputRequests[key] =
@@ -96,15 +183,21 @@ export class HeldCall {
   }
 }
 
+/** Splits the upstream's key hint off the request params it rode on. */
+function inputKey(params: Params | undefined): { key?: string; params?: Params } {
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  const key = meta?.[INPUT_KEY_META];
+  if (typeof key !== 'string' || key === '') return { params };
+  const { [INPUT_KEY_META]: _hint, ...restMeta } = meta!;
+  const { _meta: _m, ...rest } = params!;
+  return { key, params: Object.keys(restMeta).length > 0 ? { ...rest, _meta: restMeta } : rest };
+}
+
 export class HeldCalls {
   #held = new Map<string, { call: HeldCall; timer: NodeJS.Timeout }>();
 
-  start(run: (sink: CallSink) => Promise<Response>, cancel: () => void): HeldCall {
-    return new HeldCall(this, run, cancel);
-  }
-
-  has(token: string): boolean {
-    return this.#held.has(token);
+  start(run: (sink: CallSink) => Promise<Response>, cancel: () => void, options: HoldOptions): HeldCall {
+    return new HeldCall(this, run, cancel, options);
   }
 
   /** Parks a call under a fresh single-use token. */
@@ -119,10 +212,17 @@ export class HeldCalls {
     return token;
   }
 
-  /** Takes a parked call back (the token is spent) and hands it the client's answers. */
-  resume(token: string, inputResponses: Record<string, unknown> | undefined): HeldCall | undefined {
+  /**
+   * Takes a parked call back (the token is spent) and hands it the client's answers. Undefined
+   * when the token is unknown, spent, expired or tampered with, or was issued for another request.
+   */
+  resume(
+    token: string,
+    origin: string,
+    inputResponses: Record<string, Record<string, unknown>>,
+  ): HeldCall | undefined {
     const held = this.#held.get(token);
-    if (!held) return undefined;
+    if (!held || held.call.origin !== origin) return undefined;
     this.#held.delete(token);
     clearTimeout(held.timer);
     held.call.answer(inputResponses);

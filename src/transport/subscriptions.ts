@@ -29,7 +29,9 @@ function listenersOf(session: Session): Set<Listener> {
 }
 
 export function handleListen(session: Session, request: Request, res: ServerResponse): void {
-  const filter = (request.params?.filter ?? {}) as Record<string, unknown>;
+  // `notifications` is the field's name in the 2026-07-28 schema; `filter` was its draft name.
+  const params = request.params ?? {};
+  const filter = (params.notifications ?? params.filter ?? {}) as Record<string, unknown>;
   const capabilities = session.serverCapabilities();
   const honoured: Record<string, unknown> = {};
   const wanted = new Set<string>();
@@ -62,7 +64,11 @@ export function handleListen(session: Session, request: Request, res: ServerResp
         JSON.stringify({ ...n, params: { ...n.params, _meta: { ...(n.params?._meta as object), ...tag } } }),
       ),
     );
-  write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { filter: honoured } });
+  write({
+    jsonrpc: '2.0',
+    method: 'notifications/subscriptions/acknowledged',
+    params: { notifications: honoured },
+  });
   const listener: Listener = (n) => {
     if (wanted.has(n.method)) write(n);
     else if (n.method === 'notifications/resources/updated' && uris.includes(String(n.params?.uri))) write(n);

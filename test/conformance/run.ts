@@ -5,6 +5,8 @@
 //   npm run conformance -- --direct              # the fixture alone, over Streamable HTTP
 //   npm run conformance -- --compare             # both, fixture first
 //   npm run conformance -- --cli conformance-alpha --baseline none -- --requirements 2025-11-25
+//   npm run conformance -- --cli conformance-alpha \
+//     --baseline test/conformance/expected-failures.2026.yml -- --requirements 2026-07-28
 //
 // Options: --cli <package> (an installed conformance package or npm alias; default the stable
 // one), --baseline <yaml|none> (default: expected-failures.yml through the gateway,

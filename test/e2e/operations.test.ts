@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.ts';
 import { startGateway } from '../../src/gateway.ts';
 import { servers, startTestGateway, stdio } from '../helpers/gateway.ts';
@@ -32,7 +32,10 @@ test('the bundled gatehouse.yaml fronts everything, filesystem and memory, with 
   for (const expected of ['everything__echo', 'files__list_directory', 'memory__read_graph']) {
     assert.ok(names.includes(expected), `${expected} is listed`);
   }
-  const listing = await client.callTool({ name: 'files__list_directory', arguments: { path: `${root}sandbox` } });
+  const listing = await client.callTool({
+    name: 'files__list_directory',
+    arguments: { path: `${root}sandbox` },
+  });
   assert.match(textOf(listing), /README\.md/);
   await client.close();
 

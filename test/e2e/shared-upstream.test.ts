@@ -14,9 +14,15 @@ test('one shared stdio process serves many sessions and outlives them until shut
   });
   try {
     const clients = await Promise.all(
-      [1, 2, 3].map(() => connectV1(`${gateway.url}/mcp`, { capabilities: { sampling: {}, elicitation: {} } })),
+      [1, 2, 3].map(() =>
+        connectV1(`${gateway.url}/mcp`, { capabilities: { sampling: {}, elicitation: {} } }),
+      ),
     );
-    assert.equal(childrenOf(process.pid, servers.everything).length, before + 1, 'one process for three sessions');
+    assert.equal(
+      childrenOf(process.pid, servers.everything).length,
+      before + 1,
+      'one process for three sessions',
+    );
     for (const [i, { client }] of clients.entries()) {
       const result = await client.callTool({ name: 'everything__echo', arguments: { message: `n${i}` } });
       assert.equal(textOf(result), `Echo: n${i}`);
@@ -30,7 +36,11 @@ test('one shared stdio process serves many sessions and outlives them until shut
       await transport.terminateSession();
       await client.close();
     }
-    assert.equal(childrenOf(process.pid, servers.everything).length, before + 1, 'still up for the next session');
+    assert.equal(
+      childrenOf(process.pid, servers.everything).length,
+      before + 1,
+      'still up for the next session',
+    );
   } finally {
     await gateway.close();
   }
