@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.ts';
 import type { Id, Message, Notification, Params, Request, Response, RpcError } from '../jsonrpc.ts';
 import { isNotification, isRequest } from '../jsonrpc.ts';
 import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
+import { type Deadline, unwatch, watch } from './deadlines.ts';
 import type { UpstreamTransport } from './transport.ts';
 
 /** A stateless upstream that keeps asking for input is stopped after this many rounds. */
@@ -253,9 +254,13 @@ export class UpstreamClient {
       outParams = { ...params, _meta: { ...meta, progressToken: id } };
     }
     return new Promise<Response>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      const started = Date.now();
+      const deadline: Deadline = {
+        at: started + options.timeoutMs,
+        expire: () => cancel('upstream_timeout', `upstream "${this.name}" did not answer ${method} in time`),
+      };
       const done = () => {
-        clearTimeout(timer);
+        unwatch(deadline);
         if (options.cancel) options.cancel.onCancel = undefined;
         this.#pending.delete(id);
       };
@@ -277,16 +282,11 @@ export class UpstreamClient {
       if (options.cancel?.cancelled)
         return reject(new GatewayError('request_cancelled', 'request cancelled'));
       if (options.cancel) options.cancel.onCancel = onAbort;
-      const started = Date.now();
-      const expire = () =>
-        cancel('upstream_timeout', `upstream "${this.name}" did not answer ${method} in time`);
-      timer = setTimeout(expire, options.timeoutMs);
+      watch(deadline);
       if (options.maxMs !== undefined) {
-        const maxMs = options.maxMs;
+        const last = started + options.maxMs;
         pending.touch = () => {
-          clearTimeout(timer);
-          const left = maxMs - (Date.now() - started);
-          timer = setTimeout(expire, Math.max(0, Math.min(options.timeoutMs, left)));
+          deadline.at = Math.min(Date.now() + options.timeoutMs, last);
         };
       }
       this.#pending.set(id, pending);
