@@ -3,6 +3,7 @@
 // client whose call caused it, and nothing outlives the session.
 import type { Config, UpstreamConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
+import { IdTable } from '../id-table.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import { type View, viewFor } from '../route/catalog.ts';
 import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/client.ts';
@@ -50,7 +51,7 @@ export class Session {
   #lists: Lists;
   /** What routing sees; replaced, never mutated, when a reload changes the upstreams. */
   #routing: Upstreams;
-  #inFlight = new Map<Id, CancelToken>();
+  #inFlight = new IdTable<CancelToken>();
   /** This session's listener on each shared upstream it uses. */
   #sharedListeners = new Map<string, SharedListener>();
   /** Exposed URIs this client subscribed to: only their updates reach it. */

@@ -3,6 +3,7 @@
 // belongs to a request goes on that request's stream; everything else on the standalone stream —
 // each message on exactly one stream, never broadcast.
 import type { ServerResponse } from 'node:http';
+import { IdTable } from '../id-table.ts';
 import type { Id, Message, Params, Response } from '../jsonrpc.ts';
 import type { CallSink } from '../session/session.ts';
 import type { ServerRequestAnswer } from '../upstream/client.ts';
@@ -60,7 +61,7 @@ export class RequestStream {
 export class Channel {
   /** 2024-11-05 HTTP+SSE clients receive everything, responses included, on one stream. */
   readonly singleStream: boolean;
-  #streams = new Map<Id, RequestStream>();
+  #streams = new IdTable<RequestStream>();
   #standalone?: ServerResponse;
   #queue: Message[] = [];
   #waiting = new Map<Id, { resolve(a: ServerRequestAnswer): void; timer: NodeJS.Timeout }>();

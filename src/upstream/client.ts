@@ -2,6 +2,7 @@
 // space towards the upstream: every request gets a fresh upstream id (and progress token), so
 // ids from different downstream requests can never collide, and answers are mapped back.
 import { GatewayError } from '../errors.ts';
+import { IdTable } from '../id-table.ts';
 import type { Id, Message, Notification, Params, Request, Response, RpcError } from '../jsonrpc.ts';
 import { isNotification, isRequest } from '../jsonrpc.ts';
 import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
@@ -78,7 +79,7 @@ export class UpstreamClient {
   #transport: UpstreamTransport;
   #hooks: SessionHooks;
   #nextId = 1;
-  #pending = new Map<number, Pending>();
+  #pending = new IdTable<Pending>();
   #closed = false;
   #stateless = false;
   /** The `_meta` a stateless upstream needs on every request (version, capabilities, client). */

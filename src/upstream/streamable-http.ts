@@ -3,6 +3,7 @@
 // initialization a GET stream carries the server's unrelated messages, when the server offers one.
 
 import type { ClientRequest } from 'node:http';
+import { IdTable } from '../id-table.ts';
 import type { Id, Message } from '../jsonrpc.ts';
 import { isRequest, toMessage } from '../jsonrpc.ts';
 import { createSseParser } from '../transport/sse.ts';
@@ -44,7 +45,7 @@ export interface HttpOptions {
 export function createStreamableHttpTransport(options: HttpOptions): UpstreamTransport {
   const url = target(new URL(options.url));
   /** Requests whose answer is still streaming, so a cancel can drop the stream. */
-  const open = new Map<Id, ClientRequest>();
+  const open = new IdTable<ClientRequest>();
   let sessionId: string | undefined;
   let protocolVersion: string | undefined;
   let closed = false;
