@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Id, Params, Request, Response } from '../jsonrpc.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
-import type { CancelToken } from '../upstream/client.ts';
+import type { CancelToken } from '../upstream/calls.ts';
 import { SessionExpired } from '../upstream/streamable-http.ts';
 import type { Supervisor } from '../upstream/supervisor.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';

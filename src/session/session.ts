@@ -6,7 +6,7 @@ import { GatewayError } from '../errors.ts';
 import { IdTable } from '../id-table.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import { type View, viewFor } from '../route/catalog.ts';
-import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/client.ts';
+import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/calls.ts';
 import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
 import { Supervisor, type SupervisorOptions } from '../upstream/supervisor.ts';
 import { Lists } from './lists.ts';

@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { IdTable } from '../id-table.ts';
 import type { Id, Message, Params, Response } from '../jsonrpc.ts';
 import type { CallSink } from '../session/session.ts';
-import type { ServerRequestAnswer } from '../upstream/client.ts';
+import type { ServerRequestAnswer } from '../upstream/calls.ts';
 import { sendJson } from './reply.ts';
 import { sseEvent } from './sse.ts';
 

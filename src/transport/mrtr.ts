@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Notification, Params, Response } from '../jsonrpc.ts';
 import type { CallSink } from '../session/session.ts';
-import type { ServerRequestAnswer } from '../upstream/client.ts';
+import type { ServerRequestAnswer } from '../upstream/calls.ts';
 
 /** How long a client has to come back with its answers before the held call is cancelled. */
 const HOLD_MS = 5 * 60_000;

@@ -3,60 +3,13 @@
 // ids from different downstream requests can never collide, and answers are mapped back.
 import { GatewayError } from '../errors.ts';
 import { IdTable } from '../id-table.ts';
-import type { Id, Message, Notification, Params, Request, Response, RpcError } from '../jsonrpc.ts';
+import type { Id, Message, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import { isNotification, isRequest } from '../jsonrpc.ts';
-import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
+import { MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
+import type { CallHooks, CallOptions, ClientInit, Era, InitializeResult, SessionHooks } from './calls.ts';
 import { type Deadline, unwatch, watch } from './deadlines.ts';
+import { clientMeta, discovered, listenRequest, speaksModern, withInputRounds } from './stateless.ts';
 import type { UpstreamTransport } from './transport.ts';
-
-/** A stateless upstream that keeps asking for input is stopped after this many rounds. */
-const MAX_INPUT_ROUNDS = 10;
-
-/** `auto` tries the session handshake and falls back to the stateless era if the server asks. */
-export type Era = 'auto' | 'session' | 'stateless';
-
-/** What a request's caller wants to hear about while the request runs. */
-export interface CallHooks {
-  /** Progress and log messages that belong to this request; progress tokens are restored. */
-  onNotification?(n: Notification): void;
-  /** A server→client request (sampling, elicitation, roots) made while serving this request. */
-  onServerRequest?(r: Request): Promise<ServerRequestAnswer>;
-}
-
-export type ServerRequestAnswer = { result: Record<string, unknown> } | { error: Response['error'] & {} };
-
-export interface SessionHooks extends Required<CallHooks> {
-  onClose(reason: string): void;
-}
-
-/**
- * A cancellation handle. Plainer than an AbortSignal on purpose: one is made per forwarded call,
- * and an AbortController with its listener costs more than routing the call.
- */
-export interface CancelToken {
-  cancelled: boolean;
-  onCancel?: () => void;
-}
-
-export function cancelToken(): CancelToken {
-  return { cancelled: false };
-}
-
-/** Cancels a token: marks it and runs whatever its holder hooked. */
-export function cancel(token: CancelToken): void {
-  if (token.cancelled) return;
-  token.cancelled = true;
-  token.onCancel?.();
-}
-
-export interface CallOptions {
-  timeoutMs: number;
-  /** Progress restarts the timeout, up to this total; without it progress changes nothing. */
-  maxMs?: number;
-  /** Set by the caller to cancel the call; the client hooks `onCancel`. */
-  cancel?: CancelToken;
-  hooks?: CallHooks;
-}
 
 interface Pending {
   resolve(r: Response): void;
@@ -65,13 +18,6 @@ interface Pending {
   progressToken?: string | number;
   /** Called on progress: restarts the timeout while the call is under its maximum. */
   touch?(): void;
-}
-
-export interface InitializeResult {
-  protocolVersion: string;
-  capabilities: Record<string, unknown>;
-  serverInfo?: Record<string, unknown>;
-  instructions?: string;
 }
 
 export class UpstreamClient {
@@ -111,11 +57,7 @@ export class UpstreamClient {
    * Starts the transport and learns what the server offers: the initialize handshake for
    * session-era servers, `server/discover` for stateless (2026-07-28) ones.
    */
-  async connect(
-    init: { capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> },
-    timeoutMs: number,
-    era: Era = 'auto',
-  ): Promise<InitializeResult> {
+  async connect(init: ClientInit, timeoutMs: number, era: Era = 'auto'): Promise<InitializeResult> {
     await this.#transport.start();
     if (era === 'stateless') return this.#discover(init, timeoutMs);
     const response = await this.request(
@@ -139,58 +81,15 @@ export class UpstreamClient {
     return result;
   }
 
-  async #discover(
-    init: { capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> },
-    timeoutMs: number,
-  ): Promise<InitializeResult> {
+  async #discover(init: ClientInit, timeoutMs: number): Promise<InitializeResult> {
     this.#stateless = true;
-    this.#meta = {
-      [`${META}protocolVersion`]: MODERN_VERSION,
-      [`${META}clientCapabilities`]: init.capabilities,
-      [`${META}clientInfo`]: init.clientInfo,
-    };
+    this.#meta = clientMeta(init);
     this.#transport.setProtocolVersion?.(MODERN_VERSION);
     const response = await this.request('server/discover', {}, { timeoutMs });
-    const result = response.result as {
-      supportedVersions?: unknown;
-      capabilities?: unknown;
-      instructions?: unknown;
-    };
-    if (
-      !result ||
-      !Array.isArray(result.supportedVersions) ||
-      !result.supportedVersions.includes(MODERN_VERSION)
-    ) {
-      throw new GatewayError(
-        'upstream_protocol',
-        `upstream "${this.name}" speaks no protocol version we know`,
-        {
-          cause: response.error,
-        },
-      );
-    }
-    const capabilities = (result.capabilities ?? {}) as Record<string, unknown>;
-    this.initialized = { protocolVersion: MODERN_VERSION, capabilities };
-    if (typeof result.instructions === 'string') this.initialized.instructions = result.instructions;
-    this.#listen(capabilities);
+    this.initialized = discovered(response, this.name);
+    const listen = listenRequest(this.initialized.capabilities, this.#meta);
+    if (listen) this.#transport.send(listen).catch(() => {});
     return this.initialized;
-  }
-
-  /** Stateless servers announce list changes on a `subscriptions/listen` stream, not at random. */
-  #listen(capabilities: Record<string, unknown>): void {
-    const filter: Record<string, boolean> = {};
-    for (const kind of ['tools', 'prompts', 'resources']) {
-      if ((capabilities[kind] as { listChanged?: boolean } | undefined)?.listChanged)
-        filter[`${kind}ListChanged`] = true;
-    }
-    if (Object.keys(filter).length === 0) return;
-    const listen: Request = {
-      jsonrpc: '2.0',
-      id: 'gatehouse-listen',
-      method: 'subscriptions/listen',
-      params: { _meta: this.#meta, filter },
-    };
-    this.#transport.send(listen).catch(() => {});
   }
 
   /**
@@ -200,43 +99,10 @@ export class UpstreamClient {
    * (as the session era's server→client requests) and the request retried, so callers never
    * see the difference between the eras.
    */
-  async request(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
+  request(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
     if (!this.#stateless) return this.#send(method, params, options);
-    let outParams: Params = { ...params, _meta: { ...(params?._meta as object), ...this.#meta } };
-    for (let round = 0; round < MAX_INPUT_ROUNDS; round++) {
-      const response = await this.#send(method, outParams, options);
-      const result = response.result as {
-        resultType?: string;
-        inputRequests?: unknown;
-        requestState?: unknown;
-      };
-      if (result?.resultType !== 'input_required') return response;
-      const ask = options.hooks?.onServerRequest;
-      const questions = Object.entries((result.inputRequests ?? {}) as Record<string, Request>);
-      if (!ask)
-        return {
-          ...response,
-          result: undefined,
-          error: { code: -32603, message: 'the upstream needs input no client can give here' },
-        };
-      const answers = await Promise.all(
-        questions.map(
-          async ([key, q]) =>
-            [key, await ask({ jsonrpc: '2.0', id: key, method: q.method, params: q.params })] as const,
-        ),
-      );
-      const failed = answers.find(([, a]) => 'error' in a);
-      if (failed) return { jsonrpc: '2.0', id: response.id, error: (failed[1] as { error: RpcError }).error };
-      const inputResponses = Object.fromEntries(
-        answers.map(([key, a]) => [key, (a as { result: unknown }).result]),
-      );
-      outParams = { ...outParams, inputResponses, requestState: result.requestState };
-    }
-    return {
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: -32603, message: `upstream "${this.name}" asked for input too many times` },
-    };
+    const withMeta: Params = { ...params, _meta: { ...(params?._meta as object), ...this.#meta } };
+    return withInputRounds(this.name, withMeta, options.hooks, (p) => this.#send(method, p, options));
   }
 
   #send(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
@@ -387,13 +253,4 @@ export class UpstreamClient {
     this.#pending.clear();
     this.#hooks.onClose(reason);
   }
-}
-
-/** Whether an error to `initialize` says the server only speaks the stateless era. */
-function speaksModern(error: RpcError): boolean {
-  const data = error.data as { supported?: unknown; supportedVersions?: unknown } | undefined;
-  const listed = [data?.supported, data?.supportedVersions].some(
-    (v) => Array.isArray(v) && v.includes(MODERN_VERSION),
-  );
-  return error.code === -32022 || listed;
 }

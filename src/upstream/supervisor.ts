@@ -3,7 +3,8 @@
 // dies, and closes for good when its owner is done.
 import type { UpstreamConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
-import { type InitializeResult, type SessionHooks, UpstreamClient } from './client.ts';
+import type { InitializeResult, SessionHooks } from './calls.ts';
+import { UpstreamClient } from './client.ts';
 import { createTransport } from './factory.ts';
 
 const BACKOFF_MIN_MS = 250;
