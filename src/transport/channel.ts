@@ -85,6 +85,11 @@ export class Channel {
     for (const m of queued) this.#sendUnrelated(m);
   }
 
+  /** Whether a request with this id is still being answered (ids must be unique while in flight). */
+  inFlight(id: Id): boolean {
+    return this.#streams.has(id);
+  }
+
   openRequest(id: Id, stream: RequestStream): void {
     this.#streams.set(id, stream);
   }

@@ -67,6 +67,12 @@ export async function handleSessionPost(
   }
   if (!Array.isArray(parsed)) {
     const request = requests[0]!;
+    if (channel.inFlight(request.id)) {
+      throw new GatewayError(
+        'invalid_request',
+        'Invalid Request: this id is already in use by a request in flight',
+      );
+    }
     const stream = new RequestStream(res, { 'mcp-session-id': session.id });
     channel.openRequest(request.id, stream);
     const response = await session.handle(request, channel.sinkFor(request.id));
