@@ -23,6 +23,7 @@ import {
 } from './modern-wire.ts';
 import { type HeldCall, heldCalls } from './mrtr.ts';
 import { paramHeaderMismatch } from './param-headers.ts';
+import { sendJson } from './reply.ts';
 import { handleListen } from './subscriptions.ts';
 
 /** The only requests that may answer `input_required` (SEP-2322). */
@@ -236,6 +237,5 @@ const startingByPool = new WeakMap<object, Map<string, Promise<Session>>>();
 let callIds = 0;
 
 function reply(res: ServerResponse, response: unknown, status = 200): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(response));
+  sendJson(res, status, JSON.stringify(response));
 }
