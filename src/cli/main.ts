@@ -8,8 +8,11 @@ import { runValidate } from './validate.ts';
 
 const USAGE = `Usage:
   gatehouse start [--config FILE]   start the gateway (default config: ./gatehouse.yaml)
-  gatehouse validate FILE           check a config file and explain any problem
-  gatehouse connect URL             bridge stdio to a gateway URL, for clients that only speak stdio
+  gatehouse validate FILE [--connect]
+                                    check a config file and explain any problem; with --connect,
+                                    also start each upstream once and check names and reachability
+  gatehouse connect URL [--header "Name: value"]...
+                                    bridge stdio to a gateway URL, for clients that only speak stdio
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
       header: { type: 'string', multiple: true },
+      connect: { type: 'boolean' },
     },
   });
   const [command, arg] = positionals;
@@ -31,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       return runStart(values.config ?? arg ?? 'gatehouse.yaml');
     case 'validate':
-      return runValidate(arg ?? values.config ?? 'gatehouse.yaml');
+      return runValidate(arg ?? values.config ?? 'gatehouse.yaml', values.connect === true);
     case 'connect':
       if (!arg) break;
       return runConnect(arg, values.header ?? []);

@@ -5,7 +5,7 @@ import type { Config, UpstreamConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import { IdTable } from '../id-table.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
-import { type View, viewFor } from '../route/catalog.ts';
+import { type Catalog, type View, viewFor } from '../route/catalog.ts';
 import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/calls.ts';
 import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
 import { Supervisor, type SupervisorOptions } from '../upstream/supervisor.ts';
@@ -96,6 +96,18 @@ export class Session {
       this.#connecting--;
       this.lastSeen = Date.now();
     }
+  }
+
+  /** The merged lists this session sees (for `gatehouse validate --connect` and admin views). */
+  catalog(): Promise<Catalog> {
+    return this.#lists.catalog();
+  }
+
+  /** Each upstream of this session: connected, or why not. */
+  upstreamStatus(): { name: string; connected: boolean; error?: string }[] {
+    return [...this.#supervisors.values()].map((s) =>
+      s.current ? { name: s.name, connected: true } : { name: s.name, connected: false, error: s.lastError },
+    );
   }
 
   /** What the gateway offers this client: the union of what its upstreams offer. */

@@ -50,6 +50,11 @@ export class Supervisor {
     return this.#client && !this.#client.closed ? this.#client : undefined;
   }
 
+  /** Why the last connection attempt failed, if it did. */
+  get lastError(): string | undefined {
+    return this.#lastError || undefined;
+  }
+
   get capabilities(): InitializeResult['capabilities'] | undefined {
     return this.current?.initialized?.capabilities;
   }
@@ -90,7 +95,7 @@ export class Supervisor {
       })
       .catch((err: unknown) => {
         void client.close();
-        this.#lastError = err instanceof Error ? err.message : String(err);
+        this.#lastError = rootCause(err);
         this.#failures++;
         this.#retryAt = Date.now() + this.#backoff();
         log(`[${this.name}] connect failed: ${this.#lastError}`);
@@ -147,4 +152,11 @@ export class Supervisor {
     this.#client = undefined;
     await client?.close();
   }
+}
+
+/** The innermost message of an error chain: "connect ECONNREFUSED 127.0.0.1:1", not "unavailable". */
+function rootCause(err: unknown): string {
+  let at: unknown = err;
+  while (at instanceof Error && at.cause instanceof Error) at = at.cause;
+  return at instanceof Error ? at.message : String(at);
 }

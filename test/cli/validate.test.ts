@@ -24,11 +24,11 @@ interface Run {
   stderr: string;
 }
 
-function validate(file: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function validate(file: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['src/cli/main.ts', 'validate', file],
+      ['src/cli/main.ts', 'validate', file, ...extra],
       { cwd: root, env: { PATH: process.env.PATH, ...env }, timeout: 10_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -105,5 +105,38 @@ describe('gatehouse validate', () => {
     const run = await validate(join(dir, 'missing.yaml'));
     assert.equal(run.code, 1);
     assert.match(run.stderr, /missing\.yaml: cannot read the file \(ENOENT\)/);
+  });
+});
+
+describe('gatehouse validate --connect', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-validate-connect-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('names both servers when prefix never makes two tools collide, and an unreachable upstream', async () => {
+    const memory = `${root}node_modules/@modelcontextprotocol/server-memory/dist/index.js`;
+    const file = join(dir, 'collide.yaml');
+    await writeFile(
+      file,
+      `naming: { prefix: never }
+upstreams:
+  first: { transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(memory)}] }
+  second: { transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(memory)}] }
+  gone: { transport: http, url: "http://127.0.0.1:1/mcp", connectTimeoutMs: 1000 }
+`,
+    );
+    const run = await validate(file, {}, ['--connect']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /tool "read_graph" is offered by both "first" and "second"/);
+    assert.match(run.stderr, /upstream "gone" cannot be reached: connect ECONNREFUSED/);
+  });
+
+  test('passes the bundled gatehouse.yaml and counts what each endpoint offers', async () => {
+    const run = await validate(join(root, 'gatehouse.yaml'), {}, ['--connect']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /\/mcp: \d+ tools/);
+    assert.match(run.stdout, /\/mcp\/readonly: \d+ tools/);
   });
 });
