@@ -1,19 +1,23 @@
 // The way back to one session-era client: the response stream of each of its requests, its
 // standalone GET stream, and the server→client requests waiting for its answer. A message that
 // belongs to a request goes on that request's stream; everything else on the standalone stream —
-// each message on exactly one stream, never broadcast.
+// each message on exactly one stream, never broadcast. Streams carry event ids, so a client
+// whose connection dropped resumes with Last-Event-ID (`event-stream.ts`).
 import type { ServerResponse } from 'node:http';
 import { IdTable } from '../id-table.ts';
 import type { Id, Message, Params, Response } from '../jsonrpc.ts';
 import type { CallSink } from '../session/session.ts';
 import type { ServerRequestAnswer } from '../upstream/calls.ts';
+import { EventStream, parseEventId } from './event-stream.ts';
 import { sendJson } from './reply.ts';
 import { sseEvent } from './sse.ts';
 
-/** Unrelated messages kept for a client that has no GET stream open yet. */
-const MAX_QUEUED = 100;
 /** A client that never answers a server→client request must not pin memory forever. */
 const ANSWER_TIMEOUT_MS = 10 * 60_000;
+/** How long a request stream that ended with nobody listening stays resumable. */
+const RESUME_GRACE_MS = 60_000;
+/** The standalone (GET) stream's key in event ids. */
+const STANDALONE = 's';
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -23,66 +27,106 @@ export const SSE_HEADERS = {
 
 /**
  * The response to one POSTed request. It starts as nothing; the first related message turns it
- * into an SSE stream, and if the answer comes first it is sent as plain JSON (cheaper).
+ * into an SSE stream with event ids, and if the answer comes first it is sent as plain JSON
+ * (cheaper, and nothing to resume).
  */
 export class RequestStream {
   readonly res: ServerResponse;
   #headers: Record<string, string>;
+  /** Set for session-era streams, whose events carry ids and can be resumed. */
+  #resumable?: { key: string; prime: boolean; onStream(events: EventStream): void };
+  #events?: EventStream;
   #streaming = false;
 
-  constructor(res: ServerResponse, headers: Record<string, string>) {
+  constructor(
+    res: ServerResponse,
+    headers: Record<string, string>,
+    resumable?: { key: string; prime: boolean; onStream(events: EventStream): void },
+  ) {
     this.res = res;
     this.#headers = headers;
+    this.#resumable = resumable;
   }
 
+  get key(): string | undefined {
+    return this.#resumable?.key;
+  }
+
+  /** The id-carrying stream, once the answer became one. */
+  get events(): EventStream | undefined {
+    return this.#events;
+  }
+
+  /** Whether messages for this request can still reach the client (now, or on resumption). */
   get open(): boolean {
-    return !this.res.writableEnded && !this.res.destroyed;
+    return this.#events ? !this.#events.ended : !this.res.writableEnded && !this.res.destroyed;
   }
 
   send(message: Message): void {
-    if (!this.open) return;
     if (!this.#streaming) {
+      if (!this.open) return;
       this.#streaming = true;
       this.res.writeHead(200, { ...this.#headers, ...SSE_HEADERS });
+      if (this.#resumable) {
+        this.#events = new EventStream(this.#resumable.key);
+        this.#events.attach(this.res);
+        if (this.#resumable.prime) this.#events.prime();
+        this.#resumable.onStream(this.#events);
+      }
     }
-    this.res.write(sseEvent(JSON.stringify(message)));
+    if (this.#events) this.#events.write(JSON.stringify(message));
+    else if (this.open) this.res.write(sseEvent(JSON.stringify(message)));
   }
 
   finish(response: Response): void {
+    if (this.#events) return this.#events.write(JSON.stringify(response), true);
     if (!this.open) return;
-    if (this.#streaming) {
-      this.res.end(sseEvent(JSON.stringify(response)));
-      return;
-    }
-    sendJson(this.res, 200, JSON.stringify(response), { ...this.#headers });
+    if (this.#streaming) this.res.end(sseEvent(JSON.stringify(response)));
+    else sendJson(this.res, 200, JSON.stringify(response), { ...this.#headers });
   }
 }
 
 export class Channel {
   /** 2024-11-05 HTTP+SSE clients receive everything, responses included, on one stream. */
   readonly singleStream: boolean;
+  /** Clients at 2025-11-25 or later are sent a priming event (an id, no data) on each new stream. */
+  prime = false;
   #streams = new IdTable<RequestStream>();
-  #standalone?: ServerResponse;
-  #queue: Message[] = [];
+  #standalone = new EventStream(STANDALONE);
+  /** Request streams that can still be resumed, by key. */
+  #resumable = new Map<string, EventStream>();
   #waiting = new Map<Id, { resolve(a: ServerRequestAnswer): void; timer: NodeJS.Timeout }>();
   #nextId = 1;
+  #nextStream = 1;
 
   constructor(singleStream = false) {
     this.singleStream = singleStream;
   }
 
   get hasStandalone(): boolean {
-    return this.#standalone !== undefined;
+    return this.#standalone.attached;
   }
 
-  attachStandalone(res: ServerResponse): void {
-    this.#standalone = res;
-    res.once('close', () => {
-      if (this.#standalone === res) this.#standalone = undefined;
-    });
-    const queued = this.#queue;
-    this.#queue = [];
-    for (const m of queued) this.#sendUnrelated(m);
+  /** Makes `res` (SSE headers written) the standalone stream; what was sent meanwhile follows. */
+  attachStandalone(res: ServerResponse, after?: number): void {
+    this.#standalone.attach(res, after);
+  }
+
+  /**
+   * Resumes the stream a Last-Event-ID names on `res` (SSE headers written): the events after
+   * it, then the live ones. False when no such stream is kept (the caller starts afresh).
+   */
+  resume(res: ServerResponse, lastEventId: string): boolean {
+    const at = parseEventId(lastEventId);
+    if (!at) return false;
+    if (at.key === STANDALONE) {
+      this.#standalone.attach(res, at.seq);
+      return true;
+    }
+    const stream = this.#resumable.get(at.key);
+    if (!stream) return false;
+    stream.attach(res, at.seq);
+    return true;
   }
 
   /** Whether a request with this id is still being answered (ids must be unique while in flight). */
@@ -90,17 +134,33 @@ export class Channel {
     return this.#streams.has(id);
   }
 
-  openRequest(id: Id, stream: RequestStream): void {
+  /** The response stream for a request POSTed on `res`. */
+  openRequest(id: Id, res: ServerResponse, headers: Record<string, string>): RequestStream {
+    const key = `r${this.#nextStream++}`;
+    const stream = new RequestStream(res, headers, {
+      key,
+      prime: this.prime,
+      onStream: (events) => this.#resumable.set(key, events),
+    });
     this.#streams.set(id, stream);
+    return stream;
   }
 
   finishRequest(id: Id, response: Response): void {
     const stream = this.#streams.get(id);
     this.#streams.delete(id);
-    if (this.singleStream) this.#sendUnrelated(response);
-    else stream?.finish(response);
+    if (this.singleStream || !stream) {
+      this.#sendUnrelated(response);
+      return;
+    }
+    stream.finish(response);
+    const { key, events } = stream;
+    if (!key || !events) return;
+    // An answer read on a live connection needs no resuming; one sent into a dropped
+    // connection stays for a while, for the client to come back for.
+    if (events.attached) this.#resumable.delete(key);
+    else setTimeout(() => this.#resumable.delete(key), RESUME_GRACE_MS).unref();
   }
-
   /** The sink for messages caused by request `id`. */
   sinkFor(id: Id | undefined): CallSink {
     return {
@@ -129,7 +189,9 @@ export class Channel {
       w.resolve({ error: { code: -32603, message: 'the client session ended' } });
       this.#waiting.delete(id);
     }
-    this.#standalone?.end();
+    this.#standalone.close();
+    for (const events of this.#resumable.values()) events.close();
+    this.#resumable.clear();
     for (const stream of this.#streams.values()) stream.res.end();
     this.#streams.clear();
   }
@@ -161,11 +223,7 @@ export class Channel {
   }
 
   #sendUnrelated(message: Message): void {
-    const res = this.#standalone;
-    if (res && !res.writableEnded) {
-      res.write(sseEvent(JSON.stringify(message)));
-      return;
-    }
-    if (this.#queue.length < MAX_QUEUED) this.#queue.push(message);
+    // Kept even with no GET stream open: the client gets it when it opens (or resumes) one.
+    this.#standalone.write(JSON.stringify(message));
   }
 }

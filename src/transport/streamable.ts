@@ -73,8 +73,7 @@ export async function handleSessionPost(
         'Invalid Request: this id is already in use by a request in flight',
       );
     }
-    const stream = new RequestStream(res, { 'mcp-session-id': session.id });
-    channel.openRequest(request.id, stream);
+    channel.openRequest(request.id, res, { 'mcp-session-id': session.id });
     const response = await session.handle(request, channel.sinkFor(request.id));
     channel.finishRequest(request.id, response);
     return;
@@ -97,6 +96,7 @@ async function initialize(
   const requested = typeof params.protocolVersion === 'string' ? params.protocolVersion : DEFAULT_VERSION;
   const protocolVersion = SESSION_VERSIONS.includes(requested) ? requested : SESSION_VERSIONS[0]!;
   const channel = new Channel();
+  channel.prime = protocolVersion >= '2025-11-25'; // ISO dates compare as strings.
   const session = new Session({
     id: SessionRegistry.newId(),
     config: ctx.config,
@@ -126,7 +126,9 @@ export function handleSessionGet(ctx: GatewayContext, req: IncomingMessage, res:
     throw new GatewayError('not_acceptable', 'Not Acceptable: the client must accept text/event-stream');
   }
   const entry = lookup(ctx, req);
-  if (entry.channel.hasStandalone) {
+  const lastEventId = header(req, 'last-event-id');
+  // A reconnect that resumes may replace a connection the client already gave up on.
+  if (entry.channel.hasStandalone && lastEventId === undefined) {
     sendError(
       res,
       new GatewayError('invalid_request', 'Conflict: this session already has a GET stream'),
@@ -138,6 +140,7 @@ export function handleSessionGet(ctx: GatewayContext, req: IncomingMessage, res:
   res.flushHeaders();
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
   res.once('close', () => clearInterval(keepalive));
+  if (lastEventId !== undefined && entry.channel.resume(res, lastEventId)) return;
   entry.channel.attachStandalone(res);
 }
 
