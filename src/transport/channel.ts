@@ -30,26 +30,25 @@ export const SSE_HEADERS = {
  * into an SSE stream with event ids, and if the answer comes first it is sent as plain JSON
  * (cheaper, and nothing to resume).
  */
+/** Where a request stream gets its resumable event stream from (the session's channel). */
+interface StreamHost {
+  readonly prime: boolean;
+  /** A new event stream, with a fresh key, kept for resumption. */
+  adopt(): EventStream;
+}
+
 export class RequestStream {
   readonly res: ServerResponse;
   #headers: Record<string, string>;
   /** Set for session-era streams, whose events carry ids and can be resumed. */
-  #resumable?: { key: string; prime: boolean; onStream(events: EventStream): void };
+  #host?: StreamHost;
   #events?: EventStream;
   #streaming = false;
 
-  constructor(
-    res: ServerResponse,
-    headers: Record<string, string>,
-    resumable?: { key: string; prime: boolean; onStream(events: EventStream): void },
-  ) {
+  constructor(res: ServerResponse, headers: Record<string, string>, host?: StreamHost) {
     this.res = res;
     this.#headers = headers;
-    this.#resumable = resumable;
-  }
-
-  get key(): string | undefined {
-    return this.#resumable?.key;
+    this.#host = host;
   }
 
   /** The id-carrying stream, once the answer became one. */
@@ -67,11 +66,10 @@ export class RequestStream {
       if (!this.open) return;
       this.#streaming = true;
       this.res.writeHead(200, { ...this.#headers, ...SSE_HEADERS });
-      if (this.#resumable) {
-        this.#events = new EventStream(this.#resumable.key);
+      if (this.#host) {
+        this.#events = this.#host.adopt();
         this.#events.attach(this.res);
-        if (this.#resumable.prime) this.#events.prime();
-        this.#resumable.onStream(this.#events);
+        if (this.#host.prime) this.#events.prime();
       }
     }
     if (this.#events) this.#events.write(JSON.stringify(message));
@@ -86,7 +84,7 @@ export class RequestStream {
   }
 }
 
-export class Channel {
+export class Channel implements StreamHost {
   /** 2024-11-05 HTTP+SSE clients receive everything, responses included, on one stream. */
   readonly singleStream: boolean;
   /** Clients at 2025-11-25 or later are sent a priming event (an id, no data) on each new stream. */
@@ -136,14 +134,15 @@ export class Channel {
 
   /** The response stream for a request POSTed on `res`. */
   openRequest(id: Id, res: ServerResponse, headers: Record<string, string>): RequestStream {
-    const key = `r${this.#nextStream++}`;
-    const stream = new RequestStream(res, headers, {
-      key,
-      prime: this.prime,
-      onStream: (events) => this.#resumable.set(key, events),
-    });
+    const stream = new RequestStream(res, headers, this);
     this.#streams.set(id, stream);
     return stream;
+  }
+
+  adopt(): EventStream {
+    const events = new EventStream(`r${this.#nextStream++}`);
+    this.#resumable.set(events.key, events);
+    return events;
   }
 
   finishRequest(id: Id, response: Response): void {
@@ -154,8 +153,9 @@ export class Channel {
       return;
     }
     stream.finish(response);
-    const { key, events } = stream;
-    if (!key || !events) return;
+    const events = stream.events;
+    if (!events) return;
+    const key = events.key;
     // An answer read on a live connection needs no resuming; one sent into a dropped
     // connection stays for a while, for the client to come back for.
     if (events.attached) this.#resumable.delete(key);
