@@ -65,6 +65,7 @@ export class Catalog {
   readonly collisions: string[] = [];
   readonly #toolRoutes = new Map<string, Route>();
   readonly #promptRoutes = new Map<string, Route>();
+  readonly #toolDefs = new Map<string, Item>();
   readonly #resourceRoutes = new Map<string, Route>();
   readonly #templates: { server: string; template: string }[] = [];
   readonly #view: View;
@@ -106,7 +107,9 @@ export class Catalog {
           continue;
         }
         this.#toolRoutes.set(exposed, { server, name: original });
-        this.tools.push(withOverrides({ ...tool, name: exposed }, view.overrides[exposed]));
+        const definition = withOverrides({ ...tool, name: exposed }, view.overrides[exposed]);
+        this.#toolDefs.set(exposed, definition);
+        this.tools.push(definition);
       }
       for (const prompt of upstream.prompts ?? []) {
         const original = String(prompt.name);
@@ -141,6 +144,11 @@ export class Catalog {
 
   tool(exposed: string): Route | undefined {
     return this.#toolRoutes.get(exposed);
+  }
+
+  /** The tool as the client is shown it (name, schema, overrides applied). */
+  toolDefinition(exposed: string): Item | undefined {
+    return this.#toolDefs.get(exposed);
   }
 
   prompt(exposed: string): Route | undefined {

@@ -3,12 +3,8 @@
 // intermediaries can route on them. The body is what the tool receives, so a server that reads
 // the body MUST reject a request whose headers disagree with it, or leave one out.
 import type { IncomingMessage } from 'node:http';
-import type { Request } from '../jsonrpc.ts';
-import type { CallSink, Session } from '../session/session.ts';
+import type { Session } from '../session/session.ts';
 
-/** Bounds the walk through a (paged) tool list. */
-const MAX_PAGES = 100;
-let lookups = 0;
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
@@ -48,25 +44,5 @@ export async function paramHeaderMismatch(
 
 /** The tool's inputSchema as this client is shown it (same view, same names). */
 async function inputSchemaOf(session: Session, name: string): Promise<Record<string, unknown> | undefined> {
-  const quiet: CallSink = {
-    notify() {},
-    request: async () => ({ error: { code: -32601, message: 'not available' } }),
-  };
-  let cursor: unknown;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const request: Request = {
-      jsonrpc: '2.0',
-      id: `param-headers-${++lookups}`,
-      method: 'tools/list',
-      params: cursor === undefined ? {} : { cursor },
-    };
-    const result = (await session.handle(request, quiet)).result as
-      | { tools?: Array<{ name: string; inputSchema?: Record<string, unknown> }>; nextCursor?: unknown }
-      | undefined;
-    const tool = result?.tools?.find((t) => t.name === name);
-    if (tool) return tool.inputSchema;
-    cursor = result?.nextCursor;
-    if (cursor === undefined) return undefined;
-  }
-  return undefined;
+  return (await session.catalog()).toolDefinition(name)?.inputSchema as Record<string, unknown> | undefined;
 }

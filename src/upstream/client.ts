@@ -8,7 +8,16 @@ import { isNotification, isRequest } from '../jsonrpc.ts';
 import { MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
 import type { CallHooks, CallOptions, ClientInit, Era, InitializeResult, SessionHooks } from './calls.ts';
 import { type Deadline, unwatch, watch } from './deadlines.ts';
-import { clientMeta, discovered, listenRequest, speaksModern, withInputRounds } from './stateless.ts';
+import {
+  clientMeta,
+  discovered,
+  indexParamHeaders,
+  listenRequest,
+  type ParamHeaderIndex,
+  paramHeaders,
+  speaksModern,
+  withInputRounds,
+} from './stateless.ts';
 import type { UpstreamTransport } from './transport.ts';
 
 interface Pending {
@@ -30,6 +39,8 @@ export class UpstreamClient {
   #stateless = false;
   /** The `_meta` a stateless upstream needs on every request (version, capabilities, client). */
   #meta: Record<string, unknown> = {};
+  /** Stateless upstreams: which tool arguments to mirror in `Mcp-Param-*` headers. */
+  #paramHeaders: ParamHeaderIndex = new Map();
   initialized?: InitializeResult;
 
   /** Shared by many sessions: never guess which call a server message belongs to. */
@@ -100,12 +111,31 @@ export class UpstreamClient {
    * see the difference between the eras.
    */
   request(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
-    if (!this.#stateless) return this.#send(method, params, options);
-    const withMeta: Params = { ...params, _meta: { ...(params?._meta as object), ...this.#meta } };
-    return withInputRounds(this.name, withMeta, options.hooks, (p) => this.#send(method, p, options));
+    return this.#stateless
+      ? this.#statelessRequest(method, params, options)
+      : this.#send(method, params, options);
   }
 
-  #send(method: string, params: Params | undefined, options: CallOptions): Promise<Response> {
+  async #statelessRequest(
+    method: string,
+    params: Params | undefined,
+    options: CallOptions,
+  ): Promise<Response> {
+    const withMeta: Params = { ...params, _meta: { ...(params?._meta as object), ...this.#meta } };
+    const headers = method === 'tools/call' ? paramHeaders(this.#paramHeaders, params) : undefined;
+    const response = await withInputRounds(this.name, withMeta, options.hooks, (p) =>
+      this.#send(method, p, options, headers),
+    );
+    if (method === 'tools/list') indexParamHeaders(this.#paramHeaders, response.result?.tools);
+    return response;
+  }
+
+  #send(
+    method: string,
+    params: Params | undefined,
+    options: CallOptions,
+    headers?: Record<string, string>,
+  ): Promise<Response> {
     if (this.#closed) {
       return Promise.reject(
         new GatewayError('upstream_unavailable', `upstream "${this.name}" is unavailable`),
@@ -159,7 +189,7 @@ export class UpstreamClient {
       this.#pending.set(id, pending);
       const message: Request = { jsonrpc: '2.0', id, method, params: outParams };
       if (outParams === undefined) delete message.params;
-      this.#transport.send(message).catch((err: unknown) => {
+      this.#transport.send(message, headers).catch((err: unknown) => {
         if (!this.#pending.has(id)) return;
         pending.reject(
           new GatewayError('upstream_unavailable', `upstream "${this.name}" is unavailable`, { cause: err }),

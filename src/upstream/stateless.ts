@@ -118,3 +118,42 @@ export function speaksModern(error: RpcError): boolean {
   );
   return error.code === -32022 || listed;
 }
+
+/** Header values must be visible ASCII; anything else goes base64-encoded, as the spec says. */
+export function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : `=?base64?${Buffer.from(value).toString('base64')}?=`;
+}
+
+/** For each tool, the arguments its inputSchema asks to be mirrored in `Mcp-Param-*` headers. */
+export type ParamHeaderIndex = Map<string, [argument: string, header: string][]>;
+
+export function indexParamHeaders(index: ParamHeaderIndex, tools: unknown): void {
+  if (!Array.isArray(tools)) return;
+  for (const tool of tools as { name?: unknown; inputSchema?: { properties?: Record<string, unknown> } }[]) {
+    const pairs: [string, string][] = [];
+    for (const [arg, property] of Object.entries(tool.inputSchema?.properties ?? {})) {
+      const header = (property as Record<string, unknown> | null)?.['x-mcp-header'];
+      if (typeof header === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(header))
+        pairs.push([arg, `mcp-param-${header}`]);
+    }
+    if (typeof tool.name !== 'string') continue;
+    if (pairs.length > 0) index.set(tool.name, pairs);
+    else index.delete(tool.name);
+  }
+}
+
+/** The `Mcp-Param-*` headers a `tools/call` must carry, or undefined when its tool asks for none. */
+export function paramHeaders(
+  index: ParamHeaderIndex,
+  params: Params | undefined,
+): Record<string, string> | undefined {
+  const pairs = index.get(String(params?.name));
+  if (!pairs) return undefined;
+  const args = (params?.arguments ?? {}) as Record<string, unknown>;
+  const headers: Record<string, string> = {};
+  for (const [arg, header] of pairs) {
+    const value = args[arg];
+    if (value !== undefined && value !== null) headers[header] = headerSafe(String(value));
+  }
+  return headers;
+}

@@ -9,6 +9,8 @@ import { isRequest, toMessage } from '../jsonrpc.ts';
 import { createSseParser } from '../transport/sse.ts';
 import { MODERN_VERSION } from '../versions.ts';
 import { exchange, readText, target } from './http-request.ts';
+import { headerSafe } from './stateless.ts';
+import type { UpstreamTransport } from './transport.ts';
 
 /** How often a stream the server closed early is resumed, and the longest `retry` we honour. */
 const MAX_RESUMES = 5;
@@ -20,13 +22,6 @@ const NAMED: Record<string, string> = {
   'prompts/get': 'name',
   'resources/read': 'uri',
 };
-
-/** Header values must be visible ASCII; anything else goes base64-encoded, as the spec says. */
-function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : `=?base64?${Buffer.from(value).toString('base64')}?=`;
-}
-
-import type { UpstreamTransport } from './transport.ts';
 
 /** The upstream forgot our session: the request was not executed, so it may be sent again. */
 export class SessionExpired extends Error {
@@ -162,13 +157,13 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
       open.get(id)?.destroy();
       open.delete(id);
     },
-    async send(message: Message) {
+    async send(message: Message, extra?: Record<string, string>) {
       if (closed) throw new Error('upstream connection is closed');
       const res = await exchange(
         url,
         'POST',
         headers(
-          { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          { ...extra, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
           message,
         ),
         JSON.stringify(message),

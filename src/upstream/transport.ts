@@ -5,8 +5,8 @@ import type { Id, Message } from '../jsonrpc.ts';
 export interface UpstreamTransport {
   /** Opens the connection (spawns the process, opens the SSE stream, ...). */
   start(): Promise<void>;
-  /** Sends one message. */
-  send(message: Message): Promise<void>;
+  /** Sends one message; `headers` are extra HTTP headers for it (ignored off HTTP). */
+  send(message: Message, headers?: Record<string, string>): Promise<void>;
   /**
    * Abandons the exchange carrying our request `id` (HTTP: the response stream is dropped).
    * The client also sends `notifications/cancelled`, since in the session era a disconnect

@@ -30,7 +30,7 @@ after(async () => {
 test('speaks the stateless era to an upstream that refuses initialize', async () => {
   const { client } = await connectV1(`${gateway.url}/mcp`);
   const tools = await client.listTools();
-  assert.deepEqual(tools.tools.map((t) => t.name).sort(), ['sl__confirm', 'sl__shout']);
+  assert.deepEqual(tools.tools.map((t) => t.name).sort(), ['sl__confirm', 'sl__route', 'sl__shout']);
   const result = await client.callTool({ name: 'sl__shout', arguments: { text: 'quiet' } });
   assert.equal(textOf(result), 'QUIET');
   await client.close();
@@ -58,5 +58,15 @@ test('an upstream asking for input a client without the capability cannot give g
   // Either a JSON-RPC error or a tool error is acceptable; a silent success is not.
   if (outcome.ok) assert.equal((outcome.r as { isError?: boolean }).isError, true);
   else assert.match(outcome.e.message, /input|answer|client/i);
+  await client.close();
+});
+
+test('mirrors x-mcp-header arguments in Mcp-Param headers, which a stateless upstream checks', async () => {
+  const { client } = await connectV1(`${gateway.url}/mcp`);
+  await client.listTools(); // The gateway learns the tool's schema from the upstream's list.
+  const result = await client.callTool({ name: 'sl__route', arguments: { region: 'eu-west', text: 'hello' } });
+  assert.equal(textOf(result), 'eu-west: hello');
+  const unicode = await client.callTool({ name: 'sl__route', arguments: { region: 'zürich', text: 'grüezi' } });
+  assert.equal(textOf(unicode), 'zürich: grüezi');
   await client.close();
 });
