@@ -2,6 +2,7 @@
 // or when the file changes (a bad file keeps the running config), drain on SIGINT/SIGTERM.
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
 import { startGateway } from '../gateway.ts';
@@ -22,7 +23,7 @@ export async function runStart(file: string): Promise<number> {
       `  VS Code:         add to .vscode/mcp.json: {"servers": {"gatehouse": {"type": "http", "url": "${endpoint}"}}}\n` +
       `  Cursor:          add to ~/.cursor/mcp.json: {"mcpServers": {"gatehouse": {"url": "${endpoint}"}}}\n` +
       `  MCP Inspector:   npx @modelcontextprotocol/inspector  (transport "Streamable HTTP", URL ${endpoint})\n` +
-      `  stdio-only:      gatehouse connect ${endpoint}\n`,
+      `  stdio-only:      ${process.execPath} ${fileURLToPath(new URL('./main.ts', import.meta.url))} connect ${endpoint}\n`,
   );
 
   let reloading = Promise.resolve();
