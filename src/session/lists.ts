@@ -1,5 +1,7 @@
 // The upstream lists behind a session's catalog: fetched on first need (all pages), kept until
 // an upstream says its list changed or the upstream restarts, then fetched again.
+
+import type { Response } from '../jsonrpc.ts';
 import { Catalog, type UpstreamLists, type View } from '../route/catalog.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
 import type { Supervisor } from '../upstream/supervisor.ts';
@@ -8,6 +10,8 @@ type Kind = 'tools' | 'prompts' | 'resources';
 
 /** Never follow an upstream's cursors forever. */
 const MAX_PAGES = 100;
+/** A list that could not be fetched is tried again after this long. */
+const RETRY_MS = 5000;
 
 const SOURCES: { key: keyof UpstreamLists; method: string; capability: string }[] = [
   { key: 'tools', method: 'tools/list', capability: 'tools' },
@@ -38,7 +42,14 @@ export class Lists {
   }
 
   catalog(): Promise<Catalog> {
-    this.#catalog ??= this.#build();
+    if (!this.#catalog) {
+      const building = this.#build();
+      this.#catalog = building;
+      // A failed build is not kept: the next request tries again.
+      building.catch(() => {
+        if (this.#catalog === building) this.#catalog = undefined;
+      });
+    }
     return this.#catalog;
   }
 
@@ -54,13 +65,15 @@ export class Lists {
   }
 
   async #build(): Promise<Catalog> {
+    let incomplete = false;
     await Promise.all(
       [...this.#supervisors.values()].map(async (s) => {
         let client: UpstreamClient;
         try {
           client = await s.get();
         } catch {
-          return; // An unavailable upstream contributes nothing until it is back.
+          // Unavailable for now: its supervisor retries, and a reconnect invalidates the lists.
+          return;
         }
         const lists = this.#fetched.get(s.name) ?? {};
         this.#fetched.set(s.name, lists);
@@ -68,7 +81,11 @@ export class Lists {
         await Promise.all(
           SOURCES.filter((src) => lists[src.key] === undefined && capabilities[src.capability]).map(
             async (src) => {
-              lists[src.key] = await fetchAll(client, src.method, src.key, s.config.timeoutMs);
+              const fetched = await fetchAll(client, src.method, src.key, s.config.timeoutMs);
+              if (typeof fetched === 'string') {
+                incomplete = true;
+                this.#log(`[${s.name}] ${src.method} failed (${fetched}); retrying in ${RETRY_MS / 1000} s`);
+              } else lists[src.key] = fetched;
             },
           ),
         );
@@ -80,20 +97,58 @@ export class Lists {
         `config error: ${c} under naming.prefix "${this.#view.naming.prefix}"; only the first is reachable — use prefix "on-collision" or "always", or rename one`,
       );
     }
+    if (incomplete) {
+      // What failed was not kept; fetch again soon rather than serve the gap for the session's life.
+      const built = this.#catalog;
+      setTimeout(() => {
+        if (this.#catalog === built) this.#catalog = undefined;
+      }, RETRY_MS).unref();
+    }
     return catalog;
   }
 }
 
-async function fetchAll(client: UpstreamClient, method: string, key: string, timeoutMs: number) {
+/** Field that identifies an item of each list; items without it are dropped as malformed. */
+const IDENTITY: Record<string, string> = {
+  tools: 'name',
+  prompts: 'name',
+  resources: 'uri',
+  resourceTemplates: 'uriTemplate',
+};
+
+/** Every page of one list, or why it could not be had. */
+async function fetchAll(
+  client: UpstreamClient,
+  method: string,
+  key: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown>[] | string> {
   const items: Record<string, unknown>[] = [];
+  const identity = IDENTITY[key]!;
   let cursor: unknown;
   for (let page = 0; page < MAX_PAGES; page++) {
     const params = cursor === undefined ? undefined : { cursor };
-    const response = await client.request(method, params, { timeoutMs }).catch(() => undefined);
-    const result = response?.result;
-    if (!result) break;
+    let response: Response;
+    try {
+      response = await client.request(method, params, { timeoutMs });
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    if (response.error) return `error ${response.error.code}: ${response.error.message}`;
+    const result = response.result ?? {};
     const pageItems = result[key];
-    if (Array.isArray(pageItems)) items.push(...(pageItems as Record<string, unknown>[]));
+    if (Array.isArray(pageItems)) {
+      for (const item of pageItems) {
+        // An upstream's malformed entry is skipped, never allowed to break the whole list.
+        if (
+          item &&
+          typeof item === 'object' &&
+          typeof (item as Record<string, unknown>)[identity] === 'string'
+        ) {
+          items.push(item as Record<string, unknown>);
+        }
+      }
+    }
     cursor = result.nextCursor;
     if (typeof cursor !== 'string') break;
   }

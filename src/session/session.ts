@@ -2,7 +2,7 @@
 // on its behalf (1:1 mirroring), so a server→client request always finds its way back to the
 // client whose call caused it, and nothing outlives the session.
 import type { Config, UpstreamConfig } from '../config/schema.ts';
-import { GatewayError } from '../errors.ts';
+import { asGatewayError, GatewayError } from '../errors.ts';
 import { IdTable } from '../id-table.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import { type Catalog, type View, viewFor } from '../route/catalog.ts';
@@ -27,6 +27,8 @@ export interface SessionInit {
   clientInfo: Record<string, unknown>;
   /** Upstreams configured with `share: gateway` come from here instead of being opened per session. */
   shared: SharedUpstreams;
+  /** Serves many stateless clients at once: never tie an upstream's message to a guessed call. */
+  pooled?: boolean;
   log(line: string): void;
 }
 
@@ -52,8 +54,9 @@ export class Session {
   /** What routing sees; replaced, never mutated, when a reload changes the upstreams. */
   #routing: Upstreams;
   #inFlight = new IdTable<CancelToken>();
-  /** This session's listener on each shared upstream it uses. */
-  #sharedListeners = new Map<string, SharedListener>();
+  /** This session's listener on each shared upstream it uses (keyed by supervisor: a reload may
+   *  hand out a new one under the same name while the old one is still being let go). */
+  #sharedListeners = new Map<Supervisor, SharedListener>();
   /** Exposed URIs this client subscribed to: only their updates reach it. */
   #subscribed = new Set<string>();
   #closed = false;
@@ -151,6 +154,10 @@ export class Session {
         this.#subscribed.add(String(request.params?.uri));
       if (request.method === 'resources/unsubscribe') this.#subscribed.delete(String(request.params?.uri));
       return response;
+    } catch (err) {
+      // A bug, not an expected outcome: logged for the operator, a plain internal error for the client.
+      this.#init.log(`internal error handling ${request.method}: ${String((err as Error)?.stack ?? err)}`);
+      return fail(request.id, asGatewayError(err));
     } finally {
       this.#inFlight.delete(request.id);
       this.lastSeen = Date.now();
@@ -216,10 +223,11 @@ export class Session {
 
   /** Lets go of an upstream: a shared one stays up for the other sessions, our own is stopped. */
   #drop(server: string, s: Supervisor, how: 'retire' | 'close'): Promise<void> {
-    const listener = this.#sharedListeners.get(server);
-    if (s.shared && listener) {
-      this.#init.shared.release(server, listener);
-      this.#sharedListeners.delete(server);
+    if (s.shared) {
+      // Never stopped from here: the other sessions still use it, and SharedUpstreams retires it.
+      const listener = this.#sharedListeners.get(s);
+      if (listener) this.#init.shared.release(server, listener);
+      this.#sharedListeners.delete(s);
       return Promise.resolve();
     }
     return how === 'retire' ? s.retire() : s.close();
@@ -231,13 +239,15 @@ export class Session {
         onNotification: (n) => this.#upstreamNotification(server, n),
         onRestart: () => this.#lists.invalidate(server),
       };
-      this.#sharedListeners.set(server, listener);
-      return this.#init.shared.acquire(server, config, listener);
+      const supervisor = this.#init.shared.acquire(server, config, listener);
+      this.#sharedListeners.set(supervisor, listener);
+      return supervisor;
     }
     return new Supervisor({
       name: server,
       config,
       init: this.#upstreamInit,
+      attribution: this.#init.pooled ? 'sole' : 'newest',
       log: this.#init.log,
       hooks: {
         onNotification: (n) => this.#upstreamNotification(server, n),
@@ -266,11 +276,14 @@ export class Session {
     const kind = /^notifications\/(tools|prompts|resources)\/list_changed$/.exec(n.method)?.[1];
     if (kind) this.#lists.invalidate(server, kind as (typeof LIST_KINDS)[number]);
     else if (n.method === 'notifications/resources/updated') {
-      void this.#lists.catalog().then((catalog) => {
-        const uri = catalog.exposedUri(server, String(n.params?.uri));
-        if (!this.#subscribed.has(uri)) return;
-        this.broadcast({ ...n, params: { ...n.params, uri } });
-      });
+      this.#lists.catalog().then(
+        (catalog) => {
+          const uri = catalog.exposedUri(server, String(n.params?.uri));
+          if (!this.#subscribed.has(uri)) return;
+          this.broadcast({ ...n, params: { ...n.params, uri } });
+        },
+        (err: unknown) => this.#init.log(`[${server}] resource update not delivered: ${String(err)}`),
+      );
     } else if (n.method === 'notifications/message') this.broadcast(n);
   }
 

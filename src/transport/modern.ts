@@ -191,6 +191,7 @@ async function pooled(ctx: GatewayContext, virtualServer: string | undefined, ca
     clientCapabilities: routable,
     clientInfo: { name: 'stateless clients' },
     shared: ctx.shared,
+    pooled: true,
     log: ctx.log,
   });
   const ready = session.connectAll().then(() => {

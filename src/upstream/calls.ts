@@ -59,3 +59,11 @@ export interface ClientInit {
   capabilities: Record<string, unknown>;
   clientInfo: Record<string, unknown>;
 }
+
+/**
+ * How a server message that arrives outside any request's stream (stdio, legacy SSE) is tied to
+ * a call: `newest` — the newest call in flight (one client's own session: a wrong guess stays
+ * within that client); `sole` — only when exactly one call is in flight (upstreams serving many
+ * stateless clients: never another client's call); `exact` — never (shared upstreams).
+ */
+export type Attribution = 'newest' | 'sole' | 'exact';

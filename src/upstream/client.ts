@@ -6,7 +6,15 @@ import { IdTable } from '../id-table.ts';
 import type { Id, Message, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import { isNotification, isRequest } from '../jsonrpc.ts';
 import { MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
-import type { CallHooks, CallOptions, ClientInit, Era, InitializeResult, SessionHooks } from './calls.ts';
+import type {
+  Attribution,
+  CallHooks,
+  CallOptions,
+  ClientInit,
+  Era,
+  InitializeResult,
+  SessionHooks,
+} from './calls.ts';
 import { type Deadline, unwatch, watch } from './deadlines.ts';
 import {
   clientMeta,
@@ -43,12 +51,11 @@ export class UpstreamClient {
   #paramHeaders: ParamHeaderIndex = new Map();
   initialized?: InitializeResult;
 
-  /** Shared by many sessions: never guess which call a server message belongs to. */
-  #exactOnly: boolean;
+  #attribution: Attribution;
 
-  constructor(name: string, transport: UpstreamTransport, exactOnly: boolean, hooks: SessionHooks) {
+  constructor(name: string, transport: UpstreamTransport, attribution: Attribution, hooks: SessionHooks) {
     this.name = name;
-    this.#exactOnly = exactOnly;
+    this.#attribution = attribution;
     this.#transport = transport;
     this.#hooks = hooks;
     transport.onmessage = (m, relatedTo) => this.#receive(m, relatedTo);
@@ -69,6 +76,34 @@ export class UpstreamClient {
    * session-era servers, `server/discover` for stateless (2026-07-28) ones.
    */
   async connect(init: ClientInit, timeoutMs: number, era: Era = 'auto'): Promise<InitializeResult> {
+    // One deadline for the whole of it: a server that opens a stream and then says nothing
+    // must not hold a session's initialize (or the gateway's shutdown) forever.
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new GatewayError(
+              'upstream_timeout',
+              `upstream "${this.name}" did not connect in ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    const connecting = this.#handshake(init, timeoutMs, era);
+    connecting.catch(() => {}); // Settles after the deadline won; nothing waits for it then.
+    try {
+      return await Promise.race([connecting, expired]);
+    } catch (err) {
+      await this.close().catch(() => {});
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #handshake(init: ClientInit, timeoutMs: number, era: Era): Promise<InitializeResult> {
     await this.#transport.start();
     if (era === 'stateless') return this.#discover(init, timeoutMs);
     const response = await this.request(
@@ -223,13 +258,21 @@ export class UpstreamClient {
     pending.resolve(message);
   }
 
-  /** The request a server message belongs to: the stream it came on, else the newest in flight. */
+  /**
+   * The request a server message belongs to. The stream it came on says so exactly (Streamable
+   * HTTP); otherwise (stdio, SSE) it is inferred as the attribution mode allows.
+   */
   #owner(relatedTo?: Id): Pending | undefined {
     if (typeof relatedTo === 'number') return this.#pending.get(relatedTo);
-    if (this.#exactOnly) return undefined;
-    let last: Pending | undefined;
-    for (const p of this.#pending.values()) if (p.hooks) last = p;
-    return last;
+    if (this.#attribution === 'exact') return undefined;
+    let owner: Pending | undefined;
+    let calls = 0;
+    for (const p of this.#pending.values()) {
+      if (!p.hooks) continue;
+      owner = p;
+      calls++;
+    }
+    return this.#attribution === 'sole' && calls > 1 ? undefined : owner;
   }
 
   #notification(n: Notification, relatedTo?: Id): void {

@@ -54,6 +54,8 @@ export function exchange(
   headers: Record<string, string>,
   body: string | undefined,
   signal?: AbortSignal,
+  /** Called with the request as soon as it exists, so a cancel can reach it before any answer. */
+  onRequest?: (req: http.ClientRequest) => void,
 ): Promise<Exchange> {
   // A known length instead of chunked encoding: fewer writes per request.
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
@@ -63,6 +65,7 @@ export function exchange(
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, request: req }),
     );
     req.once('error', reject);
+    onRequest?.(req);
     if (body === undefined) req.end();
     else req.end(body);
   });

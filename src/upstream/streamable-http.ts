@@ -15,6 +15,8 @@ import type { UpstreamTransport } from './transport.ts';
 /** How often a stream the server closed early is resumed, and the longest `retry` we honour. */
 const MAX_RESUMES = 5;
 const MAX_RETRY_WAIT_MS = 5000;
+/** How long a POST that carries no request (a notification, an answer) may take. */
+const POST_TIMEOUT_MS = 30_000;
 
 /** Stateless-era requests mirror the name they act on in an `Mcp-Name` header. */
 const NAMED: Record<string, string> = {
@@ -146,6 +148,53 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
     }
   };
 
+  const post = async (message: Message, requestId: Id | undefined, extra?: Record<string, string>) => {
+    const res = await exchange(
+      url,
+      'POST',
+      headers(
+        { ...extra, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        message,
+      ),
+      JSON.stringify(message),
+      // A notification or answer waits for nothing but the server's 202: never forever.
+      requestId === undefined ? AbortSignal.timeout(POST_TIMEOUT_MS) : undefined,
+      // Registered before any answer, so a timeout or cancel can drop a server that never answers.
+      requestId === undefined ? undefined : (req) => open.set(requestId, req),
+    );
+    const sid = res.headers['mcp-session-id'];
+    if (typeof sid === 'string' && !sessionId) sessionId = sid;
+    const type = String(res.headers['content-type'] ?? '');
+    if (res.status >= 400 || requestId === undefined) {
+      const text = await readText(res.body).catch(() => '');
+      // The spec says 404 for a session the server no longer knows; some servers say 400
+      // "no valid session". Either way the session is gone and nothing was executed.
+      if (sessionId && (res.status === 404 || (res.status === 400 && /session/i.test(text)))) {
+        closed = true;
+        transport.onclose?.(`upstream session expired (HTTP ${res.status})`);
+        throw new SessionExpired();
+      }
+      if (res.status >= 400) {
+        // A JSON-RPC error body answers the request; anything else is a transport failure.
+        if (requestId !== undefined && type.includes('application/json')) {
+          try {
+            const value = JSON.parse(text) as Record<string, unknown>;
+            if (value.error) return deliver({ ...value, id: requestId }, requestId);
+          } catch {}
+        }
+        throw new Error(`upstream answered HTTP ${res.status}`);
+      }
+      return;
+    }
+    if (!type.includes('text/event-stream')) return deliver(JSON.parse(await readText(res.body)), requestId);
+    const end = await resume(await readStream(res.body, requestId), requestId);
+    if (!end.answered && open.has(requestId) && !closed) {
+      // Without an event id there is nothing to resume: fail the call now, not at its timeout.
+      const error = { code: -32603, message: 'upstream closed the stream without answering' };
+      deliver({ jsonrpc: '2.0', id: requestId, error }, requestId);
+    }
+  };
+
   const transport: UpstreamTransport = {
     start: () => Promise.resolve(),
     setProtocolVersion(version) {
@@ -159,58 +208,11 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
     },
     async send(message: Message, extra?: Record<string, string>) {
       if (closed) throw new Error('upstream connection is closed');
-      const res = await exchange(
-        url,
-        'POST',
-        headers(
-          { ...extra, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-          message,
-        ),
-        JSON.stringify(message),
-      );
-      const sid = res.headers['mcp-session-id'];
-      if (typeof sid === 'string' && !sessionId) sessionId = sid;
       const requestId = isRequest(message) ? message.id : undefined;
-      const type = String(res.headers['content-type'] ?? '');
-      if (res.status >= 400 || requestId === undefined) {
-        const text = await readText(res.body).catch(() => '');
-        // The spec says 404 for a session the server no longer knows; some servers say 400
-        // "no valid session". Either way the session is gone and nothing was executed.
-        if (sessionId && (res.status === 404 || (res.status === 400 && /session/i.test(text)))) {
-          closed = true;
-          transport.onclose?.(`upstream session expired (HTTP ${res.status})`);
-          throw new SessionExpired();
-        }
-        if (res.status >= 400) {
-          // A JSON-RPC error body answers the request; anything else is a transport failure.
-          if (requestId !== undefined && type.includes('application/json')) {
-            try {
-              const value = JSON.parse(text) as Record<string, unknown>;
-              if (value.error) return deliver({ ...value, id: requestId }, requestId);
-            } catch {}
-          }
-          throw new Error(`upstream answered HTTP ${res.status}`);
-        }
-        return;
-      }
-      open.set(requestId, res.request);
       try {
-        if (!type.includes('text/event-stream'))
-          return deliver(JSON.parse(await readText(res.body)), requestId);
-        const end = await resume(await readStream(res.body, requestId), requestId);
-        if (!end.answered && open.has(requestId) && !closed) {
-          // Without an event id there is nothing to resume: fail the call now, not at its timeout.
-          deliver(
-            {
-              jsonrpc: '2.0',
-              id: requestId,
-              error: { code: -32603, message: 'upstream closed the stream without answering' },
-            },
-            requestId,
-          );
-        }
+        await post(message, requestId, extra);
       } finally {
-        open.delete(requestId);
+        if (requestId !== undefined) open.delete(requestId);
       }
     },
     async close() {

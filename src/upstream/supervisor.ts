@@ -3,7 +3,7 @@
 // dies, and closes for good when its owner is done.
 import type { UpstreamConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
-import type { InitializeResult, SessionHooks } from './calls.ts';
+import type { Attribution, InitializeResult, SessionHooks } from './calls.ts';
 import { UpstreamClient } from './client.ts';
 import { createTransport } from './factory.ts';
 
@@ -17,8 +17,10 @@ export interface SupervisorOptions {
   config: UpstreamConfig;
   init: { capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> };
   hooks: Omit<SessionHooks, 'onClose'>;
-  /** Serves many sessions: server messages are attributed only when the transport says whose they are. */
+  /** Serves every session (`share: gateway`): server messages are tied to a call only exactly. */
   shared?: boolean;
+  /** For upstreams that are not shared: how to tie server messages to calls (default `newest`). */
+  attribution?: Attribution;
   /** A restarted upstream may list different things: the owner refreshes and notifies. */
   onRestart(): void;
   log(line: string): void;
@@ -32,6 +34,8 @@ export class Supervisor {
   #options: SupervisorOptions;
   #client?: UpstreamClient;
   #connecting?: Promise<UpstreamClient>;
+  /** The client being connected, so a close does not have to wait for the handshake. */
+  #connectingClient?: UpstreamClient;
   #failures = 0;
   #retryAt = 0;
   #restartTimer?: NodeJS.Timeout;
@@ -79,10 +83,12 @@ export class Supervisor {
     const { config, log } = this.#options;
     const started = Date.now();
     const transport = createTransport(config, (line) => log(`[${this.name}] ${line}`));
-    const client = new UpstreamClient(this.name, transport, this.shared, {
+    const attribution = this.shared ? 'exact' : (this.#options.attribution ?? 'newest');
+    const client = new UpstreamClient(this.name, transport, attribution, {
       ...this.#options.hooks,
       onClose: (reason) => this.#onClose(client, reason, started),
     });
+    this.#connectingClient = client;
     this.#connecting = client
       .connect(this.#options.init, config.connectTimeoutMs, config.era)
       .then(() => {
@@ -103,6 +109,7 @@ export class Supervisor {
       })
       .finally(() => {
         this.#connecting = undefined;
+        this.#connectingClient = undefined;
       });
     return this.#connecting;
   }
@@ -147,10 +154,9 @@ export class Supervisor {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#restartTimer);
-    const pending = this.#connecting?.catch(() => undefined);
-    const client = this.#client ?? (await pending);
+    const client = this.#client ?? this.#connectingClient;
     this.#client = undefined;
-    await client?.close();
+    await client?.close(); // A handshake in progress fails at once.
   }
 }
 

@@ -64,9 +64,15 @@ test('an upstream asking for input a client without the capability cannot give g
 test('mirrors x-mcp-header arguments in Mcp-Param headers, which a stateless upstream checks', async () => {
   const { client } = await connectV1(`${gateway.url}/mcp`);
   await client.listTools(); // The gateway learns the tool's schema from the upstream's list.
-  const result = await client.callTool({ name: 'sl__route', arguments: { region: 'eu-west', text: 'hello' } });
+  const result = await client.callTool({
+    name: 'sl__route',
+    arguments: { region: 'eu-west', text: 'hello' },
+  });
   assert.equal(textOf(result), 'eu-west: hello');
-  const unicode = await client.callTool({ name: 'sl__route', arguments: { region: 'zürich', text: 'grüezi' } });
+  const unicode = await client.callTool({
+    name: 'sl__route',
+    arguments: { region: 'zürich', text: 'grüezi' },
+  });
   assert.equal(textOf(unicode), 'zürich: grüezi');
   await client.close();
 });
