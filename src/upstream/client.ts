@@ -35,6 +35,8 @@ interface Pending {
   progressToken?: string | number;
   /** Called on progress: restarts the timeout while the call is under its maximum. */
   touch?(): void;
+  /** Questions this call has put to its client and not yet had answered: it is blocked on them. */
+  asking?: number;
 }
 
 export class UpstreamClient {
@@ -265,14 +267,14 @@ export class UpstreamClient {
   #owner(relatedTo?: Id): Pending | undefined {
     if (typeof relatedTo === 'number') return this.#pending.get(relatedTo);
     if (this.#attribution === 'exact') return undefined;
-    let owner: Pending | undefined;
-    let calls = 0;
-    for (const p of this.#pending.values()) {
-      if (!p.hooks) continue;
-      owner = p;
-      calls++;
-    }
-    return this.#attribution === 'sole' && calls > 1 ? undefined : owner;
+    // A call waiting for its client's answer is blocked inside the server, so the speaker is
+    // more likely one that is not; failing that, a call still asking may be asking more.
+    const running: Pending[] = [];
+    const asking: Pending[] = [];
+    for (const p of this.#pending.values()) if (p.hooks) (p.asking ? asking : running).push(p);
+    const candidates = running.length > 0 ? running : asking;
+    if (this.#attribution === 'sole' && candidates.length !== 1) return undefined;
+    return candidates.at(-1);
   }
 
   #notification(n: Notification, relatedTo?: Id): void {
@@ -304,7 +306,11 @@ export class UpstreamClient {
     }
     const owner = this.#owner(relatedTo);
     const handle = owner?.hooks?.onServerRequest ?? this.#hooks.onServerRequest;
+    if (owner) owner.asking = (owner.asking ?? 0) + 1;
     handle(r)
+      .finally(() => {
+        if (owner) owner.asking = (owner.asking ?? 1) - 1;
+      })
       .then((answer): Response => ({ jsonrpc: '2.0', id: r.id, ...answer }))
       .catch(
         (): Response => ({
