@@ -72,7 +72,8 @@ export class SessionRegistry {
   sweep(): void {
     const cutoff = Date.now() - this.#idleTtlMs;
     for (const [id, { session, channel }] of this.#entries) {
-      if (session.lastSeen < cutoff && !session.busy && !channel.hasStandalone) void this.delete(id);
+      if (session.busy) continue;
+      if (session.lastSeen < cutoff && !channel.hasStandalone) void this.delete(id);
       else if (session.lastSeen < cutoff - this.#idleTtlMs) void this.delete(id); // A forgotten GET stream.
     }
   }

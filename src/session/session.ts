@@ -61,6 +61,9 @@ export class Session {
   #subscribed = new Set<string>();
   #closed = false;
   #connecting = 0;
+  /** Long-lived things that keep the session in use without a call in flight (listen streams). */
+  #holds = 0;
+  #closeHooks: (() => void)[] = [];
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -180,9 +183,26 @@ export class Session {
     if (token) cancel(token);
   }
 
-  /** A session connecting or with a call in flight is not idle, however long that takes. */
+  /** A session connecting, with a call in flight or held open is not idle, however long that takes. */
   get busy(): boolean {
-    return this.#inFlight.size > 0 || this.#connecting > 0;
+    return this.#inFlight.size > 0 || this.#connecting > 0 || this.#holds > 0;
+  }
+
+  /** Keeps the session from counting as idle until the returned function is called. */
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      this.lastSeen = Date.now();
+    };
+  }
+
+  /** Runs `hook` when the session ends (for streams that must end with it). */
+  onClose(hook: () => void): void {
+    this.#closeHooks.push(hook);
   }
 
   /**
@@ -217,6 +237,7 @@ export class Session {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const hook of this.#closeHooks.splice(0)) hook();
     for (const token of this.#inFlight.values()) cancel(token);
     await Promise.allSettled([...this.#supervisors].map(([server, s]) => this.#drop(server, s, 'close')));
   }

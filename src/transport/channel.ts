@@ -114,6 +114,11 @@ export class Channel implements StreamHost {
    * Resumes the stream a Last-Event-ID names on `res` (SSE headers written): the events after
    * it, then the live ones. False when no such stream is kept (the caller starts afresh).
    */
+  canResume(lastEventId: string): boolean {
+    const at = parseEventId(lastEventId);
+    return at !== undefined && (at.key === STANDALONE || this.#resumable.has(at.key));
+  }
+
   resume(res: ServerResponse, lastEventId: string): boolean {
     const at = parseEventId(lastEventId);
     if (!at) return false;

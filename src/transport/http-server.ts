@@ -54,14 +54,17 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
         return ctx.track(handleSessionPost(ctx, req, res, virtualServer, body));
       }
       case 'GET':
-        return handleSessionGet(ctx, req, res);
+        return handleSessionGet(ctx, req, res, virtualServer);
       case 'DELETE':
-        return handleSessionDelete(ctx, req, res);
+        return handleSessionDelete(ctx, req, res, virtualServer);
       default:
         throw new GatewayError('method_not_allowed', 'Method Not Allowed');
     }
   }
   const sse = SSE_PATH.exec(pathname);
+  if ((sse && req.method === 'GET') || (pathname === '/message' && req.method === 'POST')) {
+    if (ctx.draining) throw new GatewayError('shutting_down', 'The gateway is shutting down');
+  }
   if (sse && req.method === 'GET') return handleLegacySse(ctx, req, res, sse[1]);
   if (pathname === '/message' && req.method === 'POST') {
     return ctx.track(handleLegacyMessage(ctx, req, res, new URL(raw, 'http://gateway')));

@@ -8,6 +8,9 @@ export interface SseEvent {
   retry?: number;
 }
 
+/** The longest line kept while waiting for its end; past it the line is dropped. */
+const MAX_LINE = 16 * 1024 * 1024;
+
 /** Feeds text chunks in, calls `onEvent` for each complete event. Handles CRLF, CR and LF. */
 export function createSseParser(onEvent: (e: SseEvent) => void): (chunk: string) => void {
   let buffer = '';
@@ -35,12 +38,14 @@ export function createSseParser(onEvent: (e: SseEvent) => void): (chunk: string)
     else if (field === 'id' && !value.includes('\0')) id = value;
     else if (field === 'retry' && /^\d+$/.test(value)) retry = Number(value);
   };
+  /** How far the buffer has been searched for a line end (it holds one unfinished line). */
+  let scanned = 0;
   return (chunk) => {
     buffer += chunk;
     let start = 0;
     if (skipLf && buffer[0] === '\n') start = 1;
     skipLf = false;
-    for (let i = start; i < buffer.length; i++) {
+    for (let i = Math.max(start, scanned); i < buffer.length; i++) {
       const c = buffer.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
       line(buffer.slice(start, i));
@@ -51,6 +56,13 @@ export function createSseParser(onEvent: (e: SseEvent) => void): (chunk: string)
       start = i + 1;
     }
     buffer = buffer.slice(start);
+    scanned = buffer.length;
+    // A peer that never ends a line must not grow our memory without bound.
+    if (buffer.length > MAX_LINE) {
+      buffer = '';
+      scanned = 0;
+      data = [];
+    }
   };
 }
 

@@ -121,14 +121,20 @@ async function initialize(
   sendJson(res, 200, JSON.stringify(ok(request.id, result)), { 'mcp-session-id': session.id });
 }
 
-export function handleSessionGet(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void {
+export function handleSessionGet(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  virtualServer: string | undefined,
+): void {
   if (!accepts(req, 'text/event-stream')) {
     throw new GatewayError('not_acceptable', 'Not Acceptable: the client must accept text/event-stream');
   }
-  const entry = lookup(ctx, req);
+  const entry = lookup(ctx, req, virtualServer);
   const lastEventId = header(req, 'last-event-id');
   // A reconnect that resumes may replace a connection the client already gave up on.
-  if (entry.channel.hasStandalone && lastEventId === undefined) {
+  const resuming = lastEventId !== undefined && entry.channel.canResume(lastEventId);
+  if (entry.channel.hasStandalone && !resuming) {
     sendError(
       res,
       new GatewayError('invalid_request', 'Conflict: this session already has a GET stream'),
@@ -140,22 +146,30 @@ export function handleSessionGet(ctx: GatewayContext, req: IncomingMessage, res:
   res.flushHeaders();
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
   res.once('close', () => clearInterval(keepalive));
-  if (lastEventId !== undefined && entry.channel.resume(res, lastEventId)) return;
+  if (resuming && entry.channel.resume(res, lastEventId)) return;
   entry.channel.attachStandalone(res);
 }
 
-export async function handleSessionDelete(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse) {
-  const entry = lookup(ctx, req);
+export async function handleSessionDelete(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  virtualServer: string | undefined,
+) {
+  const entry = lookup(ctx, req, virtualServer);
   await ctx.registry.delete(entry.session.id);
   res.writeHead(200).end();
 }
 
-function lookup(ctx: GatewayContext, req: IncomingMessage) {
+/** The session a GET or DELETE names, on the endpoint (virtual server) it was opened on. */
+function lookup(ctx: GatewayContext, req: IncomingMessage, virtualServer: string | undefined) {
   const id = header(req, 'mcp-session-id');
   if (id === undefined)
     throw new GatewayError('session_required', 'Bad Request: Mcp-Session-Id header is required');
   const entry = ctx.registry.get(id);
-  if (!entry) throw new GatewayError('session_not_found', 'Session not found: initialize a new session');
+  if (!entry || entry.session.view.name !== virtualServer) {
+    throw new GatewayError('session_not_found', 'Session not found: initialize a new session');
+  }
   return entry;
 }
 

@@ -75,9 +75,14 @@ export function handleListen(session: Session, request: Request, res: ServerResp
   };
   const set = listenersOf(session);
   set.add(listener);
+  // An open stream keeps the pooled session alive; if the session ends anyway (reload), the
+  // stream ends too, so the client reconnects rather than listen to nothing.
+  const release = session.hold();
+  session.onClose(() => res.end());
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), 15_000);
   res.once('close', () => {
     clearInterval(keepalive);
     set.delete(listener);
+    release();
   });
 }

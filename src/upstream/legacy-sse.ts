@@ -7,6 +7,9 @@ import { exchange, type Target, target } from './http-request.ts';
 import type { HttpOptions } from './streamable-http.ts';
 import type { UpstreamTransport } from './transport.ts';
 
+/** The server only acknowledges a POST (the answer comes on the stream): it must not take long. */
+const POST_TIMEOUT_MS = 30_000;
+
 export function createLegacySseTransport(options: HttpOptions): UpstreamTransport {
   const url = new URL(options.url);
   const streamTarget = target(url);
@@ -71,6 +74,7 @@ export function createLegacySseTransport(options: HttpOptions): UpstreamTranspor
         'POST',
         { ...options.headers, 'content-type': 'application/json' },
         JSON.stringify(message),
+        AbortSignal.timeout(POST_TIMEOUT_MS),
       );
       res.body.resume();
       if (res.status >= 300) throw new Error(`upstream answered HTTP ${res.status}`);

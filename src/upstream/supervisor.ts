@@ -97,6 +97,8 @@ export class Supervisor {
           throw this.#unavailable('the session has ended');
         }
         this.#client = client;
+        // Back after a failure: what it lists may be new to the sessions that missed it.
+        if (this.#failures > 0) this.#options.onRestart();
         return client;
       })
       .catch((err: unknown) => {
@@ -105,6 +107,7 @@ export class Supervisor {
         this.#failures++;
         this.#retryAt = Date.now() + this.#backoff();
         log(`[${this.name}] connect failed: ${this.#lastError}`);
+        if (!this.#closed) this.#scheduleRestart(this.#backoff());
         throw err instanceof GatewayError ? err : this.#unavailable(this.#lastError);
       })
       .finally(() => {
@@ -129,13 +132,12 @@ export class Supervisor {
 
   /** Eager restart: keeps trying, with growing delays, until connected or closed. */
   #scheduleRestart(delay: number): void {
+    clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
-      if (this.#closed) return;
+      if (this.#closed || this.current) return;
       this.#retryAt = 0;
-      this.get().then(
-        () => this.#options.onRestart(),
-        () => this.#scheduleRestart(this.#backoff()),
-      );
+      // Success reports itself (onRestart); a failure schedules the next try in #connect.
+      this.get().catch(() => {});
     }, delay);
     this.#restartTimer.unref();
   }

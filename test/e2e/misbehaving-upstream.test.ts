@@ -6,8 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGateway, stdio } from '../helpers/gateway.ts';
-import { connectV1, textOf } from './peers.ts';
+import { connectV1, freePort, textOf } from './peers.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/misbehaving-server.ts', import.meta.url));
 let http: ChildProcess;
@@ -64,4 +65,35 @@ test('an upstream that never answers times out with an error; the session keeps 
   await assert.rejects(client.callTool({ name: 'badhttp__silent', arguments: {} }), /did not answer/);
   assert.equal(textOf(await client.callTool({ name: 'bad__ok', arguments: {} })), 'fine');
   await client.close();
+});
+
+test('an upstream that was down when the session began joins it when it comes up', async () => {
+  const port = await freePort();
+  const late = await startTestGateway({
+    upstreams: { late: { transport: 'http', url: `http://127.0.0.1:${port}/mcp`, connectTimeoutMs: 1000 } },
+  });
+  const { client } = await connectV1(`${late.url}/mcp`);
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    changed++;
+  });
+  assert.deepEqual((await client.listTools()).tools, []);
+  const server = spawn(process.execPath, [fixture, '--http', String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await once(server.stdout!, 'data');
+    let names: string[] = [];
+    for (let i = 0; i < 60 && !names.includes('late__ok'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      names = (await client.listTools()).tools.map((t) => t.name);
+    }
+    assert.ok(names.includes('late__ok'), 'the tools of the upstream appear in the same session');
+    assert.ok(changed > 0, 'the client was told its tool list changed');
+    assert.equal(textOf(await client.callTool({ name: 'late__ok', arguments: {} })), 'fine');
+  } finally {
+    await client.close();
+    await late.close();
+    server.kill('SIGTERM');
+  }
 });
