@@ -8,6 +8,32 @@ import { sseEvent } from './sse.ts';
 
 type Listener = (n: Notification) => void;
 const listeners = new WeakMap<Session, Set<Listener>>();
+/** Per pooled session, how many open streams follow each resource: subscribed upstream while any do. */
+const followers = new WeakMap<Session, Map<string, number>>();
+/** Resources one listen request may follow; a client cannot make the gateway subscribe without bound. */
+const MAX_RESOURCES = 100;
+let internalIds = 0;
+
+const quiet = {
+  notify() {},
+  request: async () => ({ error: { code: -32601, message: 'not available' } }),
+};
+
+/** Subscribes upstream when the first stream follows `uri`, unsubscribes when the last one stops. */
+function follow(session: Session, uri: string, delta: 1 | -1): void {
+  let counts = followers.get(session);
+  if (!counts) {
+    counts = new Map();
+    followers.set(session, counts);
+  }
+  const now = (counts.get(uri) ?? 0) + delta;
+  if (now > 0) counts.set(uri, now);
+  else counts.delete(uri);
+  if ((delta === 1 && now === 1) || (delta === -1 && now === 0)) {
+    const method = delta === 1 ? 'resources/subscribe' : 'resources/unsubscribe';
+    void session.handle({ jsonrpc: '2.0', id: `listen-${++internalIds}`, method, params: { uri } }, quiet);
+  }
+}
 
 const KINDS: Record<string, string> = {
   toolsListChanged: 'notifications/tools/list_changed',
@@ -42,19 +68,12 @@ export function handleListen(session: Session, request: Request, res: ServerResp
       wanted.add(method);
     }
   }
-  const uris = Array.isArray(filter.resourceSubscriptions) ? filter.resourceSubscriptions.map(String) : [];
-  if (uris.length > 0 && (capabilities.resources as { subscribe?: boolean } | undefined)?.subscribe) {
+  const asked = Array.isArray(filter.resourceSubscriptions) ? filter.resourceSubscriptions.map(String) : [];
+  const canSubscribe = (capabilities.resources as { subscribe?: boolean } | undefined)?.subscribe === true;
+  const uris = canSubscribe ? [...new Set(asked)].slice(0, MAX_RESOURCES) : [];
+  if (uris.length > 0) {
     honoured.resourceSubscriptions = uris;
-    const quiet = {
-      notify() {},
-      request: async () => ({ error: { code: -32601, message: 'not available' } }),
-    };
-    for (const uri of uris) {
-      void session.handle(
-        { jsonrpc: '2.0', id: `listen-${uri}`, method: 'resources/subscribe', params: { uri } },
-        quiet,
-      );
-    }
+    for (const uri of uris) follow(session, uri, 1);
   }
   const tag = { 'io.modelcontextprotocol/subscriptionId': request.id };
   res.writeHead(200, SSE_HEADERS);
@@ -83,6 +102,7 @@ export function handleListen(session: Session, request: Request, res: ServerResp
   res.once('close', () => {
     clearInterval(keepalive);
     set.delete(listener);
+    for (const uri of uris) follow(session, uri, -1);
     release();
   });
 }
