@@ -16,6 +16,11 @@ export interface Upstreams {
   readonly config: Config;
   catalog(): Promise<Catalog>;
   supervisors(): ReadonlyMap<string, Supervisor>;
+  /**
+   * For a subscription change on an upstream shared by many sessions: whether it must reach the
+   * upstream (the first to subscribe, the last to unsubscribe) or is already true there.
+   */
+  passesSubscription(server: string, method: string, uri: string): boolean;
 }
 
 type ListKey = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
@@ -57,6 +62,9 @@ export async function route(
       const target = await resourceRoute(u, String(params.uri));
       if (!target)
         return fail(id, new GatewayError('unknown_resource', `Unknown resource: ${String(params.uri)}`));
+      if (method !== 'resources/read' && !u.passesSubscription(target.server, method, target.name)) {
+        return ok(id, {});
+      }
       return forward(u, target, request, { ...params, uri: target.name }, sink, cancel);
     }
     case 'completion/complete':

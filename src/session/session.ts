@@ -247,7 +247,10 @@ export class Session {
     if (s.shared) {
       // Never stopped from here: the other sessions still use it, and SharedUpstreams retires it.
       const listener = this.#sharedListeners.get(s);
-      if (listener) this.#init.shared.release(server, listener);
+      if (listener) {
+        this.#init.shared.leaveAll(server, listener);
+        this.#init.shared.release(server, listener);
+      }
       this.#sharedListeners.delete(s);
       return Promise.resolve();
     }
@@ -281,7 +284,17 @@ export class Session {
   #snapshot(): Upstreams {
     const lists = this.#lists;
     const supervisors = this.#supervisors;
-    return { config: this.#config, catalog: () => lists.catalog(), supervisors: () => supervisors };
+    return {
+      config: this.#config,
+      catalog: () => lists.catalog(),
+      supervisors: () => supervisors,
+      passesSubscription: (server, method, uri) => {
+        const s = supervisors.get(server);
+        const listener = s?.shared ? this.#sharedListeners.get(s) : undefined;
+        if (!listener) return true; // Our own upstream session: always passes.
+        return this.#init.shared.follow(server, uri, listener, method === 'resources/subscribe');
+      },
+    };
   }
 
   #newLists(): Lists {

@@ -77,7 +77,10 @@ export class RequestStream {
   }
 
   finish(response: Response): void {
-    if (this.#events) return this.#events.write(JSON.stringify(response), true);
+    if (this.#events) {
+      this.#events.write(JSON.stringify(response), true);
+      return;
+    }
     if (!this.open) return;
     if (this.#streaming) this.res.end(sseEvent(JSON.stringify(response)));
     else sendJson(this.res, 200, JSON.stringify(response), { ...this.#headers });

@@ -10,7 +10,7 @@ import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
 import { Session } from '../session/session.ts';
 import { SESSION_VERSIONS } from '../versions.ts';
-import { Channel, RequestStream, SSE_HEADERS } from './channel.ts';
+import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { accepts, isJson, readBody } from './guard.ts';
 import { sendError, sendJson } from './reply.ts';

@@ -14,6 +14,8 @@ export interface SharedListener {
 interface Entry {
   supervisor: Supervisor;
   listeners: Set<SharedListener>;
+  /** Upstream URI → the sessions subscribed to it through this connection. */
+  subscribers: Map<string, Set<SharedListener>>;
 }
 
 export class SharedUpstreams {
@@ -49,7 +51,7 @@ export class SharedUpstreams {
         },
       });
       if (entry) void entry.supervisor.retire();
-      entry = { supervisor, listeners };
+      entry = { supervisor, listeners, subscribers: new Map() };
       this.#entries.set(name, entry);
     }
     entry.listeners.add(listener);
@@ -58,6 +60,43 @@ export class SharedUpstreams {
 
   release(name: string, listener: SharedListener): void {
     this.#entries.get(name)?.listeners.delete(listener);
+  }
+
+  /**
+   * Records that `listener`'s session subscribes to (or leaves) `uri` on a shared upstream.
+   * True when the upstream must be told: the first subscriber, or the last to leave.
+   */
+  follow(name: string, uri: string, listener: SharedListener, subscribe: boolean): boolean {
+    const entry = this.#entries.get(name);
+    if (!entry) return true;
+    let set = entry.subscribers.get(uri);
+    if (subscribe) {
+      if (!set) {
+        set = new Set();
+        entry.subscribers.set(uri, set);
+      }
+      const first = set.size === 0;
+      set.add(listener);
+      return first;
+    }
+    if (!set?.delete(listener)) return false;
+    if (set.size > 0) return false;
+    entry.subscribers.delete(uri);
+    return true;
+  }
+
+  /** A session leaves a shared upstream: its subscriptions end, and those nobody else holds are unsubscribed. */
+  leaveAll(name: string, listener: SharedListener): void {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    for (const [uri, set] of entry.subscribers) {
+      if (!set.delete(listener) || set.size > 0) continue;
+      entry.subscribers.delete(uri);
+      const client = entry.supervisor.current;
+      void client
+        ?.request('resources/unsubscribe', { uri }, { timeoutMs: entry.supervisor.config.timeoutMs })
+        .catch(() => {});
+    }
   }
 
   /** After a reload: upstreams removed or changed are retired once their calls finish. */

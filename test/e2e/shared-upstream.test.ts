@@ -2,6 +2,7 @@
 // and the upstream is never told a client can answer requests it could not route.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../src/config/schema.ts';
 import { servers, startTestGateway, stdio } from '../helpers/gateway.ts';
 import { childrenOf, waitFor } from '../helpers/processes.ts';
@@ -71,6 +72,32 @@ test('a reload that changes a shared upstream replaces its process; sessions kee
       'the old process is retired and one new process runs',
     );
     await client.close();
+  } finally {
+    await gateway.close();
+  }
+});
+
+test('on a shared upstream, one session leaving a subscription does not end it for another', async () => {
+  const slow = fileURLToPath(new URL('../fixtures/slow-server.ts', import.meta.url));
+  const gateway = await startTestGateway({ upstreams: { slow: { ...stdio(slow), share: 'gateway' } } });
+  try {
+    const a = await connectV1(`${gateway.url}/mcp`);
+    const b = await connectV1(`${gateway.url}/mcp`);
+    const upstream = async () => textOf(await a.client.callTool({ name: 'slow__subscribed', arguments: {} }));
+    await a.client.subscribeResource({ uri: 'slow+test://counter' });
+    await b.client.subscribeResource({ uri: 'slow+test://counter' });
+    assert.equal(await upstream(), 'test://counter');
+    await a.client.unsubscribeResource({ uri: 'slow+test://counter' });
+    assert.equal(await upstream(), 'test://counter', 'b still follows it');
+    await b.transport.terminateSession();
+    await b.client.close();
+    let now = await upstream();
+    for (let i = 0; i < 20 && now !== 'none'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = await upstream();
+    }
+    assert.equal(now, 'none', 'the last subscriber leaving ends the upstream subscription');
+    await a.client.close();
   } finally {
     await gateway.close();
   }
