@@ -2,7 +2,7 @@
 import type { UpstreamConfig } from '../config/schema.ts';
 import { createLegacySseTransport } from './legacy-sse.ts';
 import { createStdioTransport } from './stdio.ts';
-import { createStreamableHttpTransport } from './streamable-http.ts';
+import { createStreamableHttpTransport, type HttpOptions } from './streamable-http.ts';
 import type { UpstreamTransport } from './transport.ts';
 
 export function createTransport(config: UpstreamConfig, log: (line: string) => void): UpstreamTransport {
@@ -10,8 +10,25 @@ export function createTransport(config: UpstreamConfig, log: (line: string) => v
     case 'stdio':
       return createStdioTransport({ ...config, onStderr: log });
     case 'http':
-      return createStreamableHttpTransport({ url: config.url, headers: config.headers, onWarning: log });
+      return createStreamableHttpTransport({ ...httpOptions(config.url, config.headers), onWarning: log });
     case 'sse':
-      return createLegacySseTransport({ url: config.url, headers: config.headers, onWarning: log });
+      return createLegacySseTransport({ ...httpOptions(config.url, config.headers), onWarning: log });
   }
+}
+
+/**
+ * Credentials written into the URL (`https://user:secret@host/mcp`) become a Basic
+ * Authorization header (unless one is configured), and leave the URL, so they are sent as
+ * meant and never appear where the URL is shown.
+ */
+export function httpOptions(raw: string, headers: Record<string, string>): Omit<HttpOptions, 'onWarning'> {
+  const url = new URL(raw);
+  if (!url.username && !url.password) return { url: raw, headers };
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  const hasAuth = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+  const basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return { url: url.href, headers: hasAuth ? headers : { ...headers, authorization: basic } };
 }
