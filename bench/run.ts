@@ -84,6 +84,7 @@ async function startGateway(name: string, upstream: ServerProcess): Promise<Serv
     configPath,
     [
       'listen: { host: 127.0.0.1, port: 0 }',
+      'auth: { anonymous: true }',
       'upstreams:',
       `  bench: { transport: http, url: "${upstream.url}/mcp" }`,
       '',

@@ -2,6 +2,8 @@
 // graceful stop. Wiring only; behaviour lives in transport/, session/, route/ and upstream/.
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
+import { authenticatorFor } from './identity/from-config.ts';
+import { createThrottle } from './identity/throttle.ts';
 import { SessionRegistry } from './session/registry.ts';
 import type { GatewayContext } from './transport/context.ts';
 import { createHttpServer } from './transport/http-server.ts';
@@ -38,6 +40,9 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
   const pool = new SessionRegistry(limits());
   const shared = new SharedUpstreams(log);
 
+  const throttle = createThrottle();
+  let authenticate = authenticatorFor(config.auth, throttle);
+  if (config.auth.anonymous) log('WARNING: auth.anonymous is on: requests without credentials are served');
   const ctx: GatewayContext = {
     get config() {
       return config;
@@ -49,6 +54,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       return draining;
     },
     log,
+    authenticate: (req) => authenticate(req),
     track<T>(work: Promise<T>): Promise<T> {
       inFlight++;
       return work.finally(() => {
@@ -76,6 +82,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     reload(next) {
       config = next;
+      authenticate = authenticatorFor(next.auth, throttle);
       shared.reconfigure(next.upstreams);
       for (const sessions of [registry, pool]) {
         sessions.configure(limits());

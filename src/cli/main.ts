@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.ts';
 import { runConnect } from './connect.ts';
+import { runKeys } from './keys.ts';
 import { runStart } from './start.ts';
 import { runValidate } from './validate.ts';
 
@@ -11,11 +12,16 @@ const USAGE = `Usage:
   gatehouse validate FILE [--connect]
                                     check a config file and explain any problem; with --connect,
                                     also start each upstream once and check names and reachability
+  gatehouse keys create --name NAME [--role R]... [--team T] [--virtual-server V]... [--expires 30d]
+  gatehouse keys list | keys revoke ID|NAME      [--store FILE] (default ./gatehouse-keys.json)
+                                    manage the API keys agents authenticate with
   gatehouse connect URL [--header "Name: value"]...
                                     bridge stdio to a gateway URL, for clients that only speak stdio
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // `keys` has options of its own (--name, --role, ...), parsed by its command.
+  if (argv[0] === 'keys') return runKeys(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -80,6 +80,11 @@ function hint(issue: z.core.$ZodIssue): string {
 
 /** Rules across fields that the schema cannot express. */
 function checkNames(config: Config, file: string): void {
+  if (config.auth.jwt.some((i) => !i.audience) && !config.auth.resource) {
+    throw new ConfigError(
+      `${file}: auth.resource: set the gateway's public MCP URL (tokens must name it as their audience), or give each auth.jwt entry an audience`,
+    );
+  }
   for (const [name, vs] of Object.entries(config.virtualServers)) {
     for (const server of vs.servers ?? []) {
       if (!(server in config.upstreams)) {

@@ -29,6 +29,8 @@ export interface SessionInit {
   shared: SharedUpstreams;
   /** Serves many stateless clients at once: never tie an upstream's message to a guessed call. */
   pooled?: boolean;
+  /** Who opened the session (a principal key): only they may use it. */
+  owner?: string;
   log(line: string): void;
 }
 
@@ -40,6 +42,8 @@ export class Session {
   readonly id: string;
   readonly protocolVersion: string;
   readonly clientCapabilities: Record<string, unknown>;
+  /** Who opened the session; a request from anyone else is answered as if it did not exist. */
+  readonly owner: string;
   lastSeen = Date.now();
   /** Where messages unrelated to any request go (list_changed, resource updates, logs). */
   broadcast: (n: Notification) => void = () => {};
@@ -69,6 +73,7 @@ export class Session {
     this.id = init.id;
     this.protocolVersion = init.protocolVersion;
     this.clientCapabilities = init.clientCapabilities;
+    this.owner = init.owner ?? 'anonymous';
     this.#init = init;
     this.#view = init.view;
     this.#config = init.config;

@@ -3,6 +3,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { asGatewayError, GatewayError } from '../errors.ts';
 import type { GatewayContext } from './context.ts';
+import { admit, serveResourceMetadata } from './edge-auth.ts';
 import { checkOrigin } from './guard.ts';
 import { handleLegacyMessage, handleLegacySse } from './legacy-sse.ts';
 import { handleModernPost, isModernRequest } from './modern.ts';
@@ -38,6 +39,7 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
   }
   const forbidden = checkOrigin(req, ctx.config.listen);
   if (forbidden) return sendError(res, forbidden);
+  if (req.method === 'GET' && serveResourceMetadata(ctx, req, res, pathname)) return;
   const mcp = MCP_PATH.exec(pathname);
   if (mcp) {
     const virtualServer = mcp[1];
@@ -45,6 +47,17 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
       throw new GatewayError('not_found', `No virtual server named ${JSON.stringify(virtualServer)}`);
     }
     if (ctx.draining) throw new GatewayError('shutting_down', 'The gateway is shutting down');
+    if (
+      !(await admit(
+        ctx,
+        req,
+        res,
+        virtualServer === undefined ? '/mcp' : `/mcp/${virtualServer}`,
+        virtualServer,
+      ))
+    ) {
+      return;
+    }
     switch (req.method) {
       case 'POST': {
         const body = await readPost(ctx, req);
@@ -64,6 +77,7 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
   const sse = SSE_PATH.exec(pathname);
   if ((sse && req.method === 'GET') || (pathname === '/message' && req.method === 'POST')) {
     if (ctx.draining) throw new GatewayError('shutting_down', 'The gateway is shutting down');
+    if (!(await admit(ctx, req, res, sse ? pathname : '/message', sse?.[1]))) return;
   }
   if (sse && req.method === 'GET') return handleLegacySse(ctx, req, res, sse[1]);
   if (pathname === '/message' && req.method === 'POST') {

@@ -10,15 +10,16 @@ import { Session } from '../session/session.ts';
 import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
+import { principalKey, principalOf } from './edge-auth.ts';
 import { isJson, readBody } from './guard.ts';
 import { sseEvent } from './sse.ts';
 
 /** Streams opened but not yet initialized, by session id. */
-const opened = new Map<string, { channel: Channel; virtualServer?: string }>();
+const opened = new Map<string, { channel: Channel; virtualServer?: string; owner: string }>();
 
 export function handleLegacySse(
   ctx: GatewayContext,
-  _req: IncomingMessage,
+  req: IncomingMessage,
   res: ServerResponse,
   virtualServer?: string,
 ) {
@@ -28,7 +29,7 @@ export function handleLegacySse(
   if (ctx.registry.full) throw new GatewayError('too_many_sessions', 'Too many sessions; try again later');
   const id = SessionRegistry.newId();
   const channel = new Channel(true);
-  opened.set(id, { channel, virtualServer });
+  opened.set(id, { channel, virtualServer, owner: principalKey(principalOf(req)) });
   res.writeHead(200, SSE_HEADERS);
   res.write(sseEvent(`/message?sessionId=${id}`, { event: 'endpoint' }));
   channel.attachStandalone(res);
@@ -47,8 +48,10 @@ export async function handleLegacyMessage(
   url: URL,
 ) {
   const id = url.searchParams.get('sessionId') ?? '';
-  const pending = opened.get(id);
-  const entry = ctx.registry.get(id);
+  const caller = principalKey(principalOf(req));
+  const pending = opened.get(id)?.owner === caller ? opened.get(id) : undefined;
+  const found = ctx.registry.get(id);
+  const entry = found?.session.owner === caller ? found : undefined;
   if (!pending && !entry) throw new GatewayError('session_not_found', 'Session not found');
   if (!isJson(req))
     throw new GatewayError('unsupported_media_type', 'Unsupported Media Type: use application/json');
@@ -70,6 +73,7 @@ export async function handleLegacyMessage(
       clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
       clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
       shared: ctx.shared,
+      owner: caller,
       log: ctx.log,
     });
     session.broadcast = (n) => pending.channel.broadcast(n);

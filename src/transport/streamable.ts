@@ -12,6 +12,7 @@ import { Session } from '../session/session.ts';
 import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
+import { principalKey, principalOf } from './edge-auth.ts';
 import { accepts, isJson, readBody } from './guard.ts';
 import { sendError, sendJson } from './reply.ts';
 
@@ -38,11 +39,11 @@ export async function handleSessionPost(
     if (sessionId !== undefined && entry) {
       throw new GatewayError('invalid_request', 'Invalid Request: this session is already initialized');
     }
-    return initialize(ctx, res, first, virtualServer);
+    return initialize(ctx, req, res, first, virtualServer);
   }
   if (sessionId === undefined)
     throw new GatewayError('session_required', 'Bad Request: Mcp-Session-Id header is required');
-  if (!entry || entry.session.view.name !== virtualServer) {
+  if (!entry || !belongs(entry.session, req, virtualServer)) {
     throw new GatewayError('session_not_found', 'Session not found: initialize a new session');
   }
   const version = header(req, 'mcp-protocol-version');
@@ -85,6 +86,7 @@ export async function handleSessionPost(
 
 async function initialize(
   ctx: GatewayContext,
+  req: IncomingMessage,
   res: ServerResponse,
   request: Request,
   virtualServer?: string,
@@ -105,6 +107,7 @@ async function initialize(
     clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
     clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
     shared: ctx.shared,
+    owner: principalKey(principalOf(req)),
     log: ctx.log,
   });
   session.broadcast = (n) => channel.broadcast(n);
@@ -167,10 +170,18 @@ function lookup(ctx: GatewayContext, req: IncomingMessage, virtualServer: string
   if (id === undefined)
     throw new GatewayError('session_required', 'Bad Request: Mcp-Session-Id header is required');
   const entry = ctx.registry.get(id);
-  if (!entry || entry.session.view.name !== virtualServer) {
+  if (!entry || !belongs(entry.session, req, virtualServer)) {
     throw new GatewayError('session_not_found', 'Session not found: initialize a new session');
   }
   return entry;
+}
+
+/**
+ * A session is used on the endpoint it was opened on, by whoever opened it: a session id is not
+ * a credential, and someone else's id looks exactly like an unknown one.
+ */
+function belongs(session: Session, req: IncomingMessage, virtualServer: string | undefined): boolean {
+  return session.view.name === virtualServer && session.owner === principalKey(principalOf(req));
 }
 
 export function header(req: IncomingMessage, name: string): string | undefined {

@@ -16,6 +16,8 @@ const MEMORY_SCRIPT = 'server-memory/dist/index.js';
 
 const configText = (upstreamName: string, separator = '__') => `listen:
   port: 0
+auth:
+  anonymous: true
 naming:
   separator: "${separator}"
 upstreams:

@@ -75,6 +75,7 @@ export async function startThroughGateway(): Promise<Target> {
   ]);
   const config = configSchema.parse({
     listen: { host: '127.0.0.1', port: 0 },
+    auth: { anonymous: true },
     upstreams: {
       fixture: { transport: 'stdio', command: process.execPath, args: [FIXTURE_PATH] },
     },

@@ -59,6 +59,7 @@ test('a reload that changes a shared upstream replaces its process; sessions kee
     gateway.reload(
       configSchema.parse({
         listen: { port: 0 },
+        auth: { anonymous: true },
         upstreams: { memory: { ...stdio(servers.memory), share: 'gateway', timeoutMs: 30_000 } },
       }),
     );

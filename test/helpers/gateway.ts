@@ -23,7 +23,8 @@ export async function startTestGateway(
   config: Record<string, unknown>,
 ): Promise<Gateway & { logs: string[] }> {
   const logs: string[] = [];
-  const parsed = configSchema.parse({ listen: { port: 0 }, ...config });
+  // Tests about anything but authentication run without credentials, as the config must say.
+  const parsed = configSchema.parse({ listen: { port: 0 }, auth: { anonymous: true }, ...config });
   const gateway = await startGateway(parsed, { log: (line) => logs.push(line) });
   return Object.assign(gateway, { logs });
 }

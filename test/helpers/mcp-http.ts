@@ -43,8 +43,8 @@ export function messages(res: RawResponse): Record<string, unknown>[] {
 }
 
 /** Opens a session (initialize + notifications/initialized) and returns its id. */
-export async function openSession(url: string): Promise<string> {
-  const res = await post(url, {
+export async function openSession(url: string, extra: Record<string, string> = {}): Promise<string> {
+  const init = {
     jsonrpc: '2.0',
     id: 0,
     method: 'initialize',
@@ -53,13 +53,14 @@ export async function openSession(url: string): Promise<string> {
       capabilities: {},
       clientInfo: { name: 'raw-test', version: '0' },
     },
-  });
+  };
+  const res = await post(url, init, extra);
   const sessionId = res.headers.get('mcp-session-id');
   if (res.status !== 200 || !sessionId) throw new Error(`initialize failed: ${res.status} ${res.text}`);
   const ack = await post(
     url,
     { jsonrpc: '2.0', method: 'notifications/initialized' },
-    { 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL_VERSION },
+    { ...extra, 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL_VERSION },
   );
   if (ack.status !== 202) throw new Error(`notifications/initialized: ${ack.status} ${ack.text}`);
   return sessionId;

@@ -1,0 +1,115 @@
+// Authentication at the edge: every HTTP request to an MCP endpoint presents a credential (an
+// API key or a bearer JWT in `Authorization`, never in the URL) or, where the config allows it,
+// none. The outcome is a Principal, or the status and `WWW-Authenticate` challenge to answer with.
+import type { IncomingMessage } from 'node:http';
+import type { AuthConfig } from '../config/auth-schema.ts';
+import type { JwtVerifier } from './jwt.ts';
+import { anonymousPrincipal, type Principal } from './principal.ts';
+import { throttleKey } from './throttle.ts';
+
+/** What authentication needs from the API-key store. */
+export interface KeyVerifier {
+  verify(presented: unknown): { ok: true; principal: Principal } | { ok: false; reason: string };
+}
+
+/** What authentication needs from the failed-attempt throttle. */
+export interface AttemptThrottle {
+  check(source: string): { allowed: boolean; retryAfterMs?: number };
+  fail(source: string): void;
+  succeed(source: string): void;
+}
+
+export type AuthOutcome =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401 | 403 | 429 | 503; error: string; description: string; retryAfterMs?: number };
+
+export interface AuthDeps {
+  keys?: KeyVerifier;
+  jwt?: JwtVerifier;
+  throttle: AttemptThrottle;
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/;
+const API_KEY_PREFIX = 'gh_';
+
+export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
+  return async function authenticate(req: IncomingMessage): Promise<AuthOutcome> {
+    const header = req.headers.authorization;
+    if (header === undefined) {
+      if (config.anonymous) return { ok: true, principal: anonymousPrincipal() };
+      return { ok: false, status: 401, error: 'invalid_request', description: 'authentication required' };
+    }
+    const source = throttleKey(req.socket.remoteAddress ?? 'unknown');
+    const gate = deps.throttle.check(source);
+    if (!gate.allowed) {
+      return {
+        ok: false,
+        status: 429,
+        error: 'slow_down',
+        description: 'too many failed attempts',
+        retryAfterMs: gate.retryAfterMs,
+      };
+    }
+    const token = BEARER.exec(header)?.[1];
+    let outcome: Awaited<ReturnType<typeof verify>> | undefined;
+    try {
+      outcome = token === undefined ? undefined : await verify(token);
+    } catch (err) {
+      // The key store cannot be read: refuse everyone rather than trust a stale copy, in which
+      // a revoked key might still be valid.
+      return {
+        ok: false,
+        status: 503,
+        error: 'temporarily_unavailable',
+        description: `credentials cannot be checked: ${String(err)}`,
+      };
+    }
+    if (!outcome?.ok) {
+      deps.throttle.fail(source);
+      return {
+        ok: false,
+        status: 401,
+        error: 'invalid_token',
+        description: outcome?.reason ?? 'malformed Authorization header',
+      };
+    }
+    deps.throttle.succeed(source);
+    const missing = config.requiredScopes.filter((s) => !outcome.scopes.includes(s));
+    if (outcome.principal.kind === 'jwt' && missing.length > 0) {
+      return {
+        ok: false,
+        status: 403,
+        error: 'insufficient_scope',
+        description: `missing scope ${missing.join(' ')}`,
+      };
+    }
+    return { ok: true, principal: outcome.principal };
+  };
+
+  async function verify(
+    token: string,
+  ): Promise<{ ok: true; principal: Principal; scopes: string[] } | { ok: false; reason: string }> {
+    if (token.startsWith(API_KEY_PREFIX)) {
+      if (!deps.keys) return { ok: false, reason: 'API keys are not enabled' };
+      const result = deps.keys.verify(token);
+      return result.ok
+        ? { ok: true, principal: result.principal, scopes: [] }
+        : { ok: false, reason: `API key ${result.reason}` };
+    }
+    if (!deps.jwt) return { ok: false, reason: 'bearer tokens are not enabled' };
+    const result = await deps.jwt.verify(token);
+    return result.ok ? result : { ok: false, reason: `token ${result.reason.replace(/_/g, ' ')}` };
+  }
+}
+
+/** The challenge that tells a client where to learn how to authenticate (RFC 9728 §5.1). */
+export function challenge(
+  outcome: Extract<AuthOutcome, { ok: false }>,
+  metadataUrl: string,
+  scopes: string[],
+): string {
+  const parts = [`resource_metadata="${metadataUrl}"`];
+  if (outcome.error !== 'invalid_request') parts.push(`error="${outcome.error}"`);
+  if (scopes.length > 0) parts.push(`scope="${scopes.join(' ')}"`);
+  return `Bearer ${parts.join(', ')}`;
+}

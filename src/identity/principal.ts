@@ -1,0 +1,26 @@
+// Who is calling: the one identity shape every part of the gateway (policy, limits, audit) reads.
+// Each authenticator (API keys, JWT/OIDC, anonymous access) produces one of these and nothing
+// downstream needs to know which one did.
+
+export interface Principal {
+  /** Which authenticator vouched for this caller. */
+  kind: 'api-key' | 'jwt' | 'anonymous';
+  /** The agent (an API key's name, or a JWT's client/azp). */
+  agent?: string;
+  /** The human on whose behalf the agent acts, when known (a JWT's subject). */
+  user?: string;
+  roles: string[];
+  groups: string[];
+  teams: string[];
+  /** Virtual servers (endpoints) this principal may use; undefined means all of them. */
+  virtualServers?: string[];
+  /** The API key's id, for audit records; never the key itself. */
+  keyId?: string;
+  /** The verified JWT claims, for policy conditions. */
+  claims?: Record<string, unknown>;
+}
+
+/** The principal of a request nobody authenticated (where the config allows that). */
+export function anonymousPrincipal(): Principal {
+  return { kind: 'anonymous', roles: [], groups: [], teams: [] };
+}

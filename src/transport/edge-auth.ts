@@ -1,0 +1,103 @@
+// Authentication at the HTTP edge, and the metadata that tells an MCP client how to get a
+// token (RFC 9728 Protected Resource Metadata, served for every endpoint). A request that does
+// not authenticate is answered here — 401 with a `WWW-Authenticate` challenge, 403 for a
+// missing scope or a virtual server the caller may not use, 429 when throttled — and goes no
+// further.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { challenge } from '../identity/authenticate.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { GatewayContext } from './context.ts';
+import { sendJson } from './reply.ts';
+
+const METADATA_PREFIX = '/.well-known/oauth-protected-resource';
+const principals = new WeakMap<IncomingMessage, Principal>();
+
+/** The authenticated caller of a request that passed `admit`. */
+export function principalOf(req: IncomingMessage): Principal {
+  const principal = principals.get(req);
+  if (!principal) throw new Error('principalOf() called on a request that was not admitted');
+  return principal;
+}
+
+/** The gateway's public origin: configured, else the (already validated) Host the client used. */
+function origin(ctx: GatewayContext, req: IncomingMessage): string {
+  const configured = ctx.config.auth.resource;
+  return configured ? new URL(configured).origin : `http://${req.headers.host ?? '127.0.0.1'}`;
+}
+
+/** The canonical resource URL of an endpoint, e.g. `https://gw.example/mcp/ops`. */
+export function resourceUrl(ctx: GatewayContext, req: IncomingMessage, endpoint: string): string {
+  return `${origin(ctx, req)}${endpoint}`;
+}
+
+/** Serves Protected Resource Metadata; false when the path is not a metadata path. */
+export function serveResourceMetadata(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+) {
+  if (path !== METADATA_PREFIX && !path.startsWith(`${METADATA_PREFIX}/`)) return false;
+  const endpoint = path.slice(METADATA_PREFIX.length) || '/mcp';
+  const auth = ctx.config.auth;
+  const metadata = {
+    resource: resourceUrl(ctx, req, endpoint),
+    authorization_servers: auth.jwt.map((i) => i.issuer),
+    bearer_methods_supported: ['header'],
+    ...(auth.requiredScopes.length > 0 ? { scopes_supported: auth.requiredScopes } : {}),
+    resource_name: 'Gatehouse MCP gateway',
+  };
+  sendJson(res, 200, JSON.stringify(metadata), { 'cache-control': 'max-age=300' });
+  return true;
+}
+
+/**
+ * Authenticates a request to `endpoint` (`/mcp`, `/mcp/<virtual>`, `/sse`, ...). Returns the
+ * principal, or undefined after answering the request itself.
+ */
+export async function admit(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: string,
+  virtualServer: string | undefined,
+): Promise<Principal | undefined> {
+  const outcome = await ctx.authenticate(req);
+  if (!outcome.ok) {
+    const metadataUrl = `${origin(ctx, req)}${METADATA_PREFIX}${endpoint}`;
+    const headers: Record<string, string> = {};
+    if (outcome.status === 401 || outcome.status === 403) {
+      headers['www-authenticate'] = challenge(outcome, metadataUrl, ctx.config.auth.requiredScopes);
+    }
+    if (outcome.retryAfterMs !== undefined)
+      headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
+    ctx.log(`refused ${req.method} ${endpoint} from ${req.socket.remoteAddress}: ${outcome.description}`);
+    const body = {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32001, message: `Unauthorized: ${outcome.error}` },
+    };
+    sendJson(res, outcome.status, JSON.stringify(body), headers);
+    return undefined;
+  }
+  const principal = outcome.principal;
+  const allowed = principal.virtualServers;
+  if (allowed && !allowed.includes(virtualServer ?? '/')) {
+    const body = {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32001, message: 'Forbidden: not allowed on this endpoint' },
+    };
+    sendJson(res, 403, JSON.stringify(body));
+    return undefined;
+  }
+  principals.set(req, principal);
+  return principal;
+}
+
+/** A stable name for "the same caller", to bind sessions to whoever opened them. */
+export function principalKey(p: Principal): string {
+  if (p.kind === 'api-key') return `key:${p.keyId}`;
+  if (p.kind === 'jwt') return `jwt:${String(p.claims?.iss)}:${p.user ?? ''}:${p.agent ?? ''}`;
+  return 'anonymous';
+}
