@@ -31,6 +31,7 @@ export const ERRORS = {
   unknown_tool: { http: 200, rpc: -32602, fault: 'client' },
   unknown_resource: { http: 200, rpc: -32602, fault: 'client' },
   unknown_prompt: { http: 200, rpc: -32602, fault: 'client' },
+  policy_denied: { http: 200, rpc: -32003, fault: 'client' },
   too_many_sessions: { http: 503, rpc: -32000, fault: 'gateway' },
   shutting_down: { http: 503, rpc: -32000, fault: 'gateway' },
   upstream_unavailable: { http: 200, rpc: -32603, fault: 'upstream' },

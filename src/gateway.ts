@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
 import { authenticatorFor } from './identity/from-config.ts';
 import { createThrottle } from './identity/throttle.ts';
+import { compilePolicy } from './policy/engine.ts';
 import { SessionRegistry } from './session/registry.ts';
 import type { GatewayContext } from './transport/context.ts';
 import { createHttpServer } from './transport/http-server.ts';
@@ -40,6 +41,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
   const pool = new SessionRegistry(limits());
   const shared = new SharedUpstreams(log);
 
+  let policy = compilePolicy(config.policy);
   const throttle = createThrottle();
   let authenticate = authenticatorFor(config.auth, throttle);
   if (config.auth.anonymous) log('WARNING: auth.anonymous is on: requests without credentials are served');
@@ -55,6 +57,9 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     log,
     authenticate: (req) => authenticate(req),
+    get policy() {
+      return policy;
+    },
     track<T>(work: Promise<T>): Promise<T> {
       inFlight++;
       return work.finally(() => {
@@ -83,6 +88,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     reload(next) {
       config = next;
       authenticate = authenticatorFor(next.auth, throttle);
+      policy = compilePolicy(next.policy);
       shared.reconfigure(next.upstreams);
       for (const sessions of [registry, pool]) {
         sessions.configure(limits());

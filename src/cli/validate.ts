@@ -5,6 +5,7 @@
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
+import { compilePolicy } from '../policy/engine.ts';
 import { viewFor } from '../route/catalog.ts';
 import { Session } from '../session/session.ts';
 import { SharedUpstreams } from '../upstream/shared.ts';
@@ -31,6 +32,7 @@ export async function runValidate(file: string, connect = false): Promise<number
 async function checkUpstreams(config: Config, file: string): Promise<number> {
   const problems: string[] = [];
   const shared = new SharedUpstreams(() => {});
+  const policy = compilePolicy(config.policy);
   for (const name of [undefined, ...Object.keys(config.virtualServers)]) {
     const endpoint = name === undefined ? '/mcp' : `/mcp/${name}`;
     const session = new Session({
@@ -41,6 +43,7 @@ async function checkUpstreams(config: Config, file: string): Promise<number> {
       clientCapabilities: {},
       clientInfo: { name: 'gatehouse validate' },
       shared,
+      policy: () => policy,
       log: () => {},
     });
     try {

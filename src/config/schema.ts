@@ -1,6 +1,7 @@
 // The one source of truth for gatehouse.yaml. Every object is strict: an unknown key is an
 // error, so a typo never silently turns a setting off. Defaults live here and nowhere else.
 import { z } from 'zod';
+import { policySchema } from '../policy/schema.ts';
 import { authSchema } from './auth-schema.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use 1-32 letters, digits, "_" or "-"');
@@ -115,6 +116,8 @@ export const configSchema = z.strictObject({
   }),
   virtualServers: z.record(name, virtualServerSchema).default({}),
   auth: authSchema,
+  /** Who may see and call what (docs/configuration.md, `policy`). No rules: everything is allowed. */
+  policy: policySchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -2,6 +2,7 @@
 // their exposed names, filtered by the virtual server, with the routes back to each upstream.
 // Built from the upstream lists in one pass; pure, so the naming rules are easy to test.
 import type { Config, NamingConfig, VirtualServerConfig } from '../config/schema.ts';
+import type { Target } from '../policy/types.ts';
 import { globToRegExp, joinName, matchesTemplate, prefixUri, splitUri } from './names.ts';
 
 type Item = Record<string, unknown>;
@@ -22,6 +23,11 @@ export interface View {
   readonly exclude: readonly RegExp[];
   readonly rename: ReadonlyMap<string, string>;
   readonly overrides: VirtualServerConfig['overrides'];
+}
+
+/** A list item as policy sees it (name, owner, endpoint, annotations), with the item itself. */
+export interface ItemTarget extends Target {
+  item: Item;
 }
 
 export interface Route {
@@ -66,6 +72,9 @@ export class Catalog {
   readonly #toolRoutes = new Map<string, Route>();
   readonly #promptRoutes = new Map<string, Route>();
   readonly #toolDefs = new Map<string, Item>();
+  /** Which upstream each exposed item came from. */
+  readonly #owners = new Map<Item, string>();
+  readonly #targets = new Map<string, readonly ItemTarget[]>();
   readonly #resourceRoutes = new Map<string, Route>();
   readonly #templates: { server: string; template: string }[] = [];
   readonly #view: View;
@@ -109,6 +118,7 @@ export class Catalog {
         this.#toolRoutes.set(exposed, { server, name: original });
         const definition = withOverrides({ ...tool, name: exposed }, view.overrides[exposed]);
         this.#toolDefs.set(exposed, definition);
+        this.#owners.set(definition, server);
         this.tools.push(definition);
       }
       for (const prompt of upstream.prompts ?? []) {
@@ -124,26 +134,65 @@ export class Catalog {
           continue;
         }
         this.#promptRoutes.set(exposed, { server, name: original });
-        this.prompts.push({ ...prompt, name: exposed });
+        const exposedPrompt = { ...prompt, name: exposed };
+        this.#owners.set(exposedPrompt, server);
+        this.prompts.push(exposedPrompt);
       }
       for (const resource of upstream.resources ?? []) {
         const original = String(resource.uri);
         const exposed = usePrefix(collidingUris, original) ? prefixUri(server, original) : original;
         if (this.#resourceRoutes.has(exposed)) continue;
         this.#resourceRoutes.set(exposed, { server, name: original });
-        this.resources.push({ ...resource, uri: exposed });
+        const exposedResource = { ...resource, uri: exposed };
+        this.#owners.set(exposedResource, server);
+        this.resources.push(exposedResource);
       }
       for (const template of upstream.resourceTemplates ?? []) {
         const original = String(template.uriTemplate);
         const exposed = usePrefix(collidingUris, original) ? prefixUri(server, original) : original;
         this.#templates.push({ server, template: exposed });
-        this.resourceTemplates.push({ ...template, uriTemplate: exposed });
+        const exposedTemplate = { ...template, uriTemplate: exposed };
+        this.#owners.set(exposedTemplate, server);
+        this.resourceTemplates.push(exposedTemplate);
       }
     }
   }
 
   tool(exposed: string): Route | undefined {
     return this.#toolRoutes.get(exposed);
+  }
+
+  /**
+   * One list as policy targets, built once per catalog: the same array object every time, so
+   * the policy can keep what it worked out for it.
+   */
+  targets(kind: 'tools' | 'prompts' | 'resources' | 'resourceTemplates'): readonly ItemTarget[] {
+    let targets = this.#targets.get(kind);
+    if (!targets) {
+      targets = this[kind].map((item) => this.#target(kind, item));
+      this.#targets.set(kind, targets);
+    }
+    return targets;
+  }
+
+  /** The policy target for one exposed tool, prompt or resource URI (for calls). */
+  targetOf(kind: 'tool' | 'prompt' | 'resource', exposed: string, server: string): Target {
+    const annotations = kind === 'tool' ? this.#toolDefs.get(exposed)?.annotations : undefined;
+    const target: Target = { kind, name: exposed, server, virtualServer: this.#view.name ?? '/' };
+    if (annotations) target.annotations = annotations as Record<string, unknown>;
+    return target;
+  }
+
+  #target(kind: 'tools' | 'prompts' | 'resources' | 'resourceTemplates', item: Item): ItemTarget {
+    const name = String(
+      kind === 'resources' ? item.uri : kind === 'resourceTemplates' ? item.uriTemplate : item.name,
+    );
+    const singular = kind === 'tools' ? 'tool' : kind === 'prompts' ? 'prompt' : 'resource';
+    const server = this.#owners.get(item) ?? '';
+    const target: ItemTarget = { kind: singular, name, server, virtualServer: this.#view.name ?? '/', item };
+    if (kind === 'tools' && item.annotations)
+      target.annotations = item.annotations as Record<string, unknown>;
+    return target;
   }
 
   /** The tool as the client is shown it (name, schema, overrides applied). */

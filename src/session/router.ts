@@ -3,7 +3,10 @@
 // upstream knows; anything the view does not show is "not found" and never forwarded.
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
+import type { Principal } from '../identity/principal.ts';
 import type { Id, Params, Request, Response } from '../jsonrpc.ts';
+import type { Policy } from '../policy/engine.ts';
+import type { Target } from '../policy/types.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
 import type { CancelToken } from '../upstream/calls.ts';
 import { SessionExpired } from '../upstream/streamable-http.ts';
@@ -21,6 +24,9 @@ export interface Upstreams {
    * upstream (the first to subscribe, the last to unsubscribe) or is already true there.
    */
   passesSubscription(server: string, method: string, uri: string): boolean;
+  /** The policy in force when the call started. */
+  readonly policy: Policy;
+  log(line: string): void;
 }
 
 type ListKey = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
@@ -37,38 +43,64 @@ export async function route(
   request: Request,
   sink: CallSink,
   cancel: CancelToken,
+  principal: Principal,
 ): Promise<Response> {
   const { id, method } = request;
   const params = request.params ?? {};
   const listKey = LIST_KEYS[method];
-  if (listKey) return list(u, request, listKey);
+  if (listKey) return list(u, request, listKey, principal);
   switch (method) {
     case 'ping':
       return ok(id, {});
     case 'tools/call': {
-      const target = (await u.catalog()).tool(String(params.name));
-      if (!target) return fail(id, new GatewayError('unknown_tool', `Unknown tool: ${String(params.name)}`));
+      const name = String(params.name);
+      const catalog = await u.catalog();
+      const target = catalog.tool(name);
+      const unknown = new GatewayError('unknown_tool', `Unknown tool: ${name}`);
+      if (!target) return fail(id, unknown);
+      const refused = authorize(
+        u,
+        principal,
+        catalog.targetOf('tool', name, target.server),
+        params.arguments,
+        unknown,
+      );
+      if (refused) return fail(id, refused);
       return forward(u, target, request, { ...params, name: target.name }, sink, cancel);
     }
     case 'prompts/get': {
-      const target = (await u.catalog()).prompt(String(params.name));
-      if (!target)
-        return fail(id, new GatewayError('unknown_prompt', `Unknown prompt: ${String(params.name)}`));
+      const name = String(params.name);
+      const catalog = await u.catalog();
+      const target = catalog.prompt(name);
+      const unknown = new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
+      if (!target) return fail(id, unknown);
+      const refused = authorize(
+        u,
+        principal,
+        catalog.targetOf('prompt', name, target.server),
+        params.arguments,
+        unknown,
+      );
+      if (refused) return fail(id, refused);
       return forward(u, target, request, { ...params, name: target.name }, sink, cancel);
     }
     case 'resources/read':
     case 'resources/subscribe':
     case 'resources/unsubscribe': {
-      const target = await resourceRoute(u, String(params.uri));
-      if (!target)
-        return fail(id, new GatewayError('unknown_resource', `Unknown resource: ${String(params.uri)}`));
+      const uri = String(params.uri);
+      const target = await resourceRoute(u, uri);
+      const unknown = new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
+      if (!target) return fail(id, unknown);
+      const policyTarget = (await u.catalog()).targetOf('resource', uri, target.server);
+      const refused = authorize(u, principal, policyTarget, undefined, unknown);
+      if (refused) return fail(id, refused);
       if (method !== 'resources/read' && !u.passesSubscription(target.server, method, target.name)) {
         return ok(id, {});
       }
       return forward(u, target, request, { ...params, uri: target.name }, sink, cancel);
     }
     case 'completion/complete':
-      return complete(u, request, params, sink, cancel);
+      return complete(u, request, params, sink, cancel, principal);
     case 'logging/setLevel':
       // Every upstream that logs gets the level; the client sees one answer.
       await Promise.allSettled(
@@ -82,8 +114,43 @@ export async function route(
   }
 }
 
-async function list(u: Upstreams, request: Request, key: ListKey): Promise<Response> {
-  const items = (await u.catalog())[key];
+/**
+ * The policy's verdict on a call. What the principal may not see is "unknown", exactly as if it
+ * did not exist; what it may see but not call with these arguments is denied. Shadow mode logs
+ * what enforcement would have refused and lets the call through.
+ */
+function authorize(
+  u: Upstreams,
+  principal: Principal,
+  target: Target,
+  args: unknown,
+  unknown: GatewayError,
+): GatewayError | undefined {
+  const decision = u.policy.decide(principal, target, args);
+  if (!decision.enforced && !decision.wouldAllow) {
+    u.log(
+      `policy (shadow) would deny ${target.kind} ${target.name} to ${who(principal)}: ${decision.reason}`,
+    );
+  }
+  if (decision.allow) return undefined;
+  u.log(`policy denied ${target.kind} ${target.name} to ${who(principal)}: ${decision.reason}`);
+  if (!u.policy.visible(principal, target)) return unknown;
+  return new GatewayError(
+    'policy_denied',
+    `Denied by policy${decision.ruleId ? ` (rule ${decision.ruleId})` : ''}`,
+  );
+}
+
+function who(p: Principal): string {
+  return (
+    [p.agent && `agent ${p.agent}`, p.user && `user ${p.user}`, p.keyId && `key ${p.keyId}`]
+      .filter(Boolean)
+      .join(', ') || p.kind
+  );
+}
+
+async function list(u: Upstreams, request: Request, key: ListKey, principal: Principal): Promise<Response> {
+  const items = u.policy.filter(principal, (await u.catalog()).targets(key)).map((t) => t.item);
   const offset = decodeCursor(request.params?.cursor, key);
   if (offset === undefined) return fail(request.id, new GatewayError('invalid_params', 'Invalid cursor'));
   const size = u.config.pagination.pageSize;
@@ -97,18 +164,33 @@ async function resourceRoute(u: Upstreams, uri: string): Promise<Route | undefin
   return (await u.catalog()).resource(uri, owners);
 }
 
-async function complete(u: Upstreams, request: Request, params: Params, sink: CallSink, cancel: CancelToken) {
+async function complete(
+  u: Upstreams,
+  request: Request,
+  params: Params,
+  sink: CallSink,
+  cancel: CancelToken,
+  principal: Principal,
+) {
   const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string };
+  const catalog = await u.catalog();
   if (ref.type === 'ref/prompt') {
-    const target = (await u.catalog()).prompt(String(ref.name));
-    if (!target)
-      return fail(request.id, new GatewayError('unknown_prompt', `Unknown prompt: ${String(ref.name)}`));
+    const name = String(ref.name);
+    const target = catalog.prompt(name);
+    const unknown = new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
+    // Completing an argument of something one may not see would reveal it.
+    if (!target || !u.policy.visible(principal, catalog.targetOf('prompt', name, target.server))) {
+      return fail(request.id, unknown);
+    }
     return forward(u, target, request, { ...params, ref: { ...ref, name: target.name } }, sink, cancel);
   }
   if (ref.type === 'ref/resource') {
-    const target = await resourceRoute(u, String(ref.uri));
-    if (!target)
-      return fail(request.id, new GatewayError('unknown_resource', `Unknown resource: ${String(ref.uri)}`));
+    const uri = String(ref.uri);
+    const target = await resourceRoute(u, uri);
+    const unknown = new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
+    if (!target || !u.policy.visible(principal, catalog.targetOf('resource', uri, target.server))) {
+      return fail(request.id, unknown);
+    }
     return forward(u, target, request, { ...params, ref: { ...ref, uri: target.name } }, sink, cancel);
   }
   return fail(

@@ -4,7 +4,9 @@
 import type { Config, UpstreamConfig } from '../config/schema.ts';
 import { asGatewayError, GatewayError } from '../errors.ts';
 import { IdTable } from '../id-table.ts';
+import type { Principal } from '../identity/principal.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
+import type { Policy } from '../policy/engine.ts';
 import { type Catalog, type View, viewFor } from '../route/catalog.ts';
 import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/calls.ts';
 import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
@@ -31,6 +33,8 @@ export interface SessionInit {
   pooled?: boolean;
   /** Who opened the session (a principal key): only they may use it. */
   owner?: string;
+  /** The policy in force now (replaced on reload). */
+  policy(): Policy;
   log(line: string): void;
 }
 
@@ -150,14 +154,14 @@ export class Session {
   }
 
   /** Handles one client request; always resolves with the response to send. */
-  async handle(request: Request, sink: CallSink): Promise<Response> {
+  async handle(request: Request, sink: CallSink, principal: Principal): Promise<Response> {
     this.lastSeen = Date.now();
     if (this.#closed) return fail(request.id, new GatewayError('session_not_found', 'Session ended'));
     const token = cancelToken();
     this.#inFlight.set(request.id, token);
     try {
       // The snapshot is taken now: a reload during the call does not change where it goes.
-      const response = await route(this.#routing, request, sink, token);
+      const response = await route(this.#routing, request, sink, token, principal);
       if (response.result && request.method === 'resources/subscribe')
         this.#subscribed.add(String(request.params?.uri));
       if (request.method === 'resources/unsubscribe') this.#subscribed.delete(String(request.params?.uri));
@@ -291,6 +295,8 @@ export class Session {
     const supervisors = this.#supervisors;
     return {
       config: this.#config,
+      policy: this.#init.policy(),
+      log: this.#init.log,
       catalog: () => lists.catalog(),
       supervisors: () => supervisors,
       passesSubscription: (server, method, uri) => {

@@ -1,6 +1,7 @@
 // What the downstream edge needs from the running gateway.
 import type { Config } from '../config/schema.ts';
 import type { AuthOutcome } from '../identity/authenticate.ts';
+import type { Policy } from '../policy/engine.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 import type { SharedUpstreams } from '../upstream/shared.ts';
 
@@ -14,6 +15,8 @@ export interface GatewayContext {
   readonly shared: SharedUpstreams;
   readonly draining: boolean;
   log(line: string): void;
+  /** The policy in force for new work (replaced on reload). */
+  readonly policy: Policy;
   /** Who is calling: a principal, or the refusal to answer with. */
   authenticate(req: import('node:http').IncomingMessage): Promise<AuthOutcome>;
   /** Counts a piece of client work as in flight until it settles (for graceful drain). */

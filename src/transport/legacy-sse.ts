@@ -73,6 +73,7 @@ export async function handleLegacyMessage(
       clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
       clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
       shared: ctx.shared,
+      policy: () => ctx.policy,
       owner: caller,
       log: ctx.log,
     });
@@ -91,7 +92,7 @@ export async function handleLegacyMessage(
   }
   const { session, channel } = entry;
   if (isRequest(message)) {
-    const response = await session.handle(message, channel.sinkFor(message.id));
+    const response = await session.handle(message, channel.sinkFor(message.id), principalOf(req));
     channel.finishRequest(message.id, response);
   } else if (isNotification(message)) session.notify(message);
   else if (isResponse(message)) channel.receive(message);

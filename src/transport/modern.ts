@@ -3,6 +3,7 @@
 // headers. Requests are served by a pooled context per (virtual server, client capabilities).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.ts';
+import type { Principal } from '../identity/principal.ts';
 import type { Request, Response } from '../jsonrpc.ts';
 import { isRequest, parseBody } from '../jsonrpc.ts';
 import { viewFor } from '../route/catalog.ts';
@@ -11,6 +12,7 @@ import { Session } from '../session/session.ts';
 import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
 import { Channel, RequestStream } from './channel.ts';
 import type { GatewayContext } from './context.ts';
+import { principalKey, principalOf } from './edge-auth.ts';
 import {
   completeResult,
   headerMismatch,
@@ -77,11 +79,12 @@ export async function handleModernPost(
       ),
     );
   }
-  if (method === 'subscriptions/listen') return handleListen(session, message, res);
+  const principal = principalOf(req);
+  if (method === 'subscriptions/listen') return handleListen(session, message, res, principal);
   const header = method === 'tools/call' ? await paramHeaderMismatch(session, req, params) : undefined;
   if (header) return reply(res, fail(id, headerMismatch(header)), 400);
 
-  const started = startOrResume(session, message);
+  const started = startOrResume(session, message, principal);
   if (started instanceof GatewayError) return reply(res, fail(id, started));
   const held = started;
   const stream = new RequestStream(res, {});
@@ -120,10 +123,11 @@ export async function handleModernPost(
 }
 
 /** A fresh call, or the held call a retry's `requestState` names; a GatewayError when neither. */
-function startOrResume(session: Session, message: Request): HeldCall | GatewayError {
+function startOrResume(session: Session, message: Request, principal: Principal): HeldCall | GatewayError {
   const params = message.params!;
   const field = NAMED_METHODS[message.method];
-  const origin = `${message.method} ${field ? String(params[field]) : ''}`;
+  // A requestState is bound to who asked, and for what: anyone else's retry is refused.
+  const origin = `${principalKey(principal)} ${message.method} ${field ? String(params[field]) : ''}`;
   const responses = inputResponsesOf(params);
   if (responses === null) {
     return new GatewayError(
@@ -143,7 +147,7 @@ function startOrResume(session: Session, message: Request): HeldCall | GatewayEr
   // A fresh id per call: stateless clients' ids need not be unique across requests.
   const call: Request = { ...message, id: `m${++callIds}`, params: stripMeta(params) };
   return heldCalls.start(
-    (sink) => session.handle(call, sink),
+    (sink) => session.handle(call, sink, principal),
     () => session.cancel(call.id),
     // The pool's capabilities: those of this request, as the upstream was told them.
     {
@@ -191,6 +195,7 @@ async function pooled(ctx: GatewayContext, virtualServer: string | undefined, ca
     clientCapabilities: routable,
     clientInfo: { name: 'stateless clients' },
     shared: ctx.shared,
+    policy: () => ctx.policy,
     pooled: true,
     log: ctx.log,
   });

@@ -75,12 +75,15 @@ export async function handleSessionPost(
       );
     }
     channel.openRequest(request.id, res, { 'mcp-session-id': session.id });
-    const response = await session.handle(request, channel.sinkFor(request.id));
+    const response = await session.handle(request, channel.sinkFor(request.id), principalOf(req));
     channel.finishRequest(request.id, response);
     return;
   }
   // A 2025-03-26 batch: answer every request in one JSON array.
-  const responses = await Promise.all(requests.map((r) => session.handle(r, channel.sinkFor(undefined))));
+  const principal = principalOf(req);
+  const responses = await Promise.all(
+    requests.map((r) => session.handle(r, channel.sinkFor(undefined), principal)),
+  );
   sendJson(res, 200, JSON.stringify(responses), { 'mcp-session-id': session.id });
 }
 
@@ -107,6 +110,7 @@ async function initialize(
     clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
     clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
     shared: ctx.shared,
+    policy: () => ctx.policy,
     owner: principalKey(principalOf(req)),
     log: ctx.log,
   });

@@ -1,6 +1,7 @@
 // `subscriptions/listen` (2026-07-28): the one long-lived stream a stateless client keeps, for
 // list changes and resource updates. Each notification is tagged with the listen request's id.
 import type { ServerResponse } from 'node:http';
+import type { Principal } from '../identity/principal.ts';
 import type { Notification, Request } from '../jsonrpc.ts';
 import type { Session } from '../session/session.ts';
 import { SSE_HEADERS } from './channel.ts';
@@ -20,7 +21,7 @@ const quiet = {
 };
 
 /** Subscribes upstream when the first stream follows `uri`, unsubscribes when the last one stops. */
-function follow(session: Session, uri: string, delta: 1 | -1): void {
+function follow(session: Session, uri: string, delta: 1 | -1, principal: Principal): void {
   let counts = followers.get(session);
   if (!counts) {
     counts = new Map();
@@ -31,7 +32,11 @@ function follow(session: Session, uri: string, delta: 1 | -1): void {
   else counts.delete(uri);
   if ((delta === 1 && now === 1) || (delta === -1 && now === 0)) {
     const method = delta === 1 ? 'resources/subscribe' : 'resources/unsubscribe';
-    void session.handle({ jsonrpc: '2.0', id: `listen-${++internalIds}`, method, params: { uri } }, quiet);
+    void session.handle(
+      { jsonrpc: '2.0', id: `listen-${++internalIds}`, method, params: { uri } },
+      quiet,
+      principal,
+    );
   }
 }
 
@@ -54,7 +59,12 @@ function listenersOf(session: Session): Set<Listener> {
   return set;
 }
 
-export function handleListen(session: Session, request: Request, res: ServerResponse): void {
+export function handleListen(
+  session: Session,
+  request: Request,
+  res: ServerResponse,
+  principal: Principal,
+): void {
   // `notifications` is the field's name in the 2026-07-28 schema; `filter` was its draft name.
   const params = request.params ?? {};
   const filter = (params.notifications ?? params.filter ?? {}) as Record<string, unknown>;
@@ -73,7 +83,7 @@ export function handleListen(session: Session, request: Request, res: ServerResp
   const uris = canSubscribe ? [...new Set(asked)].slice(0, MAX_RESOURCES) : [];
   if (uris.length > 0) {
     honoured.resourceSubscriptions = uris;
-    for (const uri of uris) follow(session, uri, 1);
+    for (const uri of uris) follow(session, uri, 1, principal);
   }
   const tag = { 'io.modelcontextprotocol/subscriptionId': request.id };
   res.writeHead(200, SSE_HEADERS);
@@ -102,7 +112,7 @@ export function handleListen(session: Session, request: Request, res: ServerResp
   res.once('close', () => {
     clearInterval(keepalive);
     set.delete(listener);
-    for (const uri of uris) follow(session, uri, -1);
+    for (const uri of uris) follow(session, uri, -1, principal);
     release();
   });
 }
