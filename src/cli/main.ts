@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.ts';
 import { runConnect } from './connect.ts';
 import { runKeys } from './keys.ts';
+import { runPolicy } from './policy.ts';
 import { runStart } from './start.ts';
 import { runValidate } from './validate.ts';
 
@@ -15,6 +16,8 @@ const USAGE = `Usage:
   gatehouse keys create --name NAME [--role R]... [--team T] [--virtual-server V]... [--expires 30d]
   gatehouse keys list | keys revoke ID|NAME      [--store FILE] (default ./gatehouse-keys.json)
                                     manage the API keys agents authenticate with
+  gatehouse policy explain --target tool:NAME [--role R]... [--args JSON] [--config FILE]
+                                    how the policy decides for one principal and target, and why
   gatehouse connect URL [--header "Name: value"]...
                                     bridge stdio to a gateway URL, for clients that only speak stdio
 `;
@@ -22,6 +25,7 @@ const USAGE = `Usage:
 async function main(argv: string[]): Promise<number> {
   // `keys` has options of its own (--name, --role, ...), parsed by its command.
   if (argv[0] === 'keys') return runKeys(argv.slice(1));
+  if (argv[0] === 'policy') return runPolicy(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

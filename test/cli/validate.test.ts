@@ -140,3 +140,54 @@ upstreams:
     assert.match(run.stdout, /\/mcp\/readonly: \d+ tools/);
   });
 });
+
+describe('gatehouse policy explain', () => {
+  test('prints the decision and the deciding rule from the config alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-explain-'));
+    const file = join(dir, 'policy.yaml');
+    await writeFile(
+      file,
+      `auth: { anonymous: true }
+upstreams:
+  memory: { transport: stdio, command: node, args: [x.js] }
+policy:
+  unmatched: deny
+  rules:
+    - { id: intern-reads, effect: allow, principals: { roles: [intern] }, targets: { tools: ["memory__search_*"] } }
+    - id: short-searches
+      effect: deny
+      principals: { roles: [intern] }
+      targets: { tools: [memory__search_nodes] }
+      when: "size(args.query) > 10"
+`,
+    );
+    const run = (extra: string[]) =>
+      new Promise<Run>((resolve) => {
+        execFile(
+          process.execPath,
+          [
+            'src/cli/main.ts',
+            'policy',
+            'explain',
+            '--config',
+            file,
+            '--target',
+            'tool:memory__search_nodes',
+            '--server',
+            'memory',
+            '--role',
+            'intern',
+            ...extra,
+          ],
+          { cwd: root, timeout: 10_000 },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+        );
+      });
+    const denied = await run(['--args', '{"query":"a very long query"}']);
+    assert.equal(denied.code, 0, denied.stderr);
+    assert.match(denied.stdout, /Decision: DENY - denied by rule "short-searches"/);
+    const allowed = await run(['--args', '{"query":"cats"}']);
+    assert.match(allowed.stdout, /Decision: ALLOW/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
