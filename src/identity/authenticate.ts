@@ -31,8 +31,29 @@ export interface AuthDeps {
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/;
 const API_KEY_PREFIX = 'gh_';
+/**
+ * A credential verified within this long is not verified again: checking a key (hash, key-file
+ * stat) or a JWT (signature) on every request costs more than routing the call. So a revoked
+ * key or an expired token stops working within this time.
+ */
+const REMEMBER_MS = 1000;
+const REMEMBER_MAX = 1000;
 
 export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
+  const remembered = new Map<string, { principal: Principal; scopes: string[]; until: number }>();
+  const recall = (token: string) => {
+    const hit = remembered.get(token);
+    if (hit && hit.until > Date.now()) return hit;
+    if (hit) remembered.delete(token);
+    return undefined;
+  };
+  const remember = (token: string, principal: Principal, scopes: string[]) => {
+    if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value!);
+    const expires =
+      typeof principal.claims?.exp === 'number' ? principal.claims.exp * 1000 : Number.POSITIVE_INFINITY;
+    remembered.set(token, { principal, scopes, until: Math.min(Date.now() + REMEMBER_MS, expires) });
+  };
+
   return async function authenticate(req: IncomingMessage): Promise<AuthOutcome> {
     const header = req.headers.authorization;
     if (header === undefined) {
@@ -52,6 +73,8 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
     }
     const token = BEARER.exec(header)?.[1];
     let outcome: Awaited<ReturnType<typeof verify>> | undefined;
+    const known = token === undefined ? undefined : recall(token);
+    if (known) return permit(known.principal, known.scopes);
     try {
       outcome = token === undefined ? undefined : await verify(token);
     } catch (err) {
@@ -74,8 +97,13 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
       };
     }
     deps.throttle.succeed(source);
-    const missing = config.requiredScopes.filter((s) => !outcome.scopes.includes(s));
-    if (outcome.principal.kind === 'jwt' && missing.length > 0) {
+    remember(token!, outcome.principal, outcome.scopes);
+    return permit(outcome.principal, outcome.scopes);
+  };
+
+  function permit(principal: Principal, scopes: string[]): AuthOutcome {
+    const missing = config.requiredScopes.filter((s) => !scopes.includes(s));
+    if (principal.kind === 'jwt' && missing.length > 0) {
       return {
         ok: false,
         status: 403,
@@ -83,8 +111,8 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
         description: `missing scope ${missing.join(' ')}`,
       };
     }
-    return { ok: true, principal: outcome.principal };
-  };
+    return { ok: true, principal };
+  }
 
   async function verify(
     token: string,

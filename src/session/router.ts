@@ -56,8 +56,9 @@ export async function route(
       const name = String(params.name);
       const catalog = await u.catalog();
       const target = catalog.tool(name);
-      const unknown = new GatewayError('unknown_tool', `Unknown tool: ${name}`);
-      if (!target) return fail(id, unknown);
+      // Built only when needed: an Error captures a stack, which costs more than routing the call.
+      const unknown = () => new GatewayError('unknown_tool', `Unknown tool: ${name}`);
+      if (!target) return fail(id, unknown());
       const refused = authorize(
         u,
         principal,
@@ -72,8 +73,8 @@ export async function route(
       const name = String(params.name);
       const catalog = await u.catalog();
       const target = catalog.prompt(name);
-      const unknown = new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
-      if (!target) return fail(id, unknown);
+      const unknown = () => new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
+      if (!target) return fail(id, unknown());
       const refused = authorize(
         u,
         principal,
@@ -89,8 +90,8 @@ export async function route(
     case 'resources/unsubscribe': {
       const uri = String(params.uri);
       const target = await resourceRoute(u, uri);
-      const unknown = new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
-      if (!target) return fail(id, unknown);
+      const unknown = () => new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
+      if (!target) return fail(id, unknown());
       const policyTarget = (await u.catalog()).targetOf('resource', uri, target.server);
       const refused = authorize(u, principal, policyTarget, undefined, unknown);
       if (refused) return fail(id, refused);
@@ -124,7 +125,7 @@ function authorize(
   principal: Principal,
   target: Target,
   args: unknown,
-  unknown: GatewayError,
+  unknown: () => GatewayError,
 ): GatewayError | undefined {
   const decision = u.policy.decide(principal, target, args);
   if (!decision.enforced && !decision.wouldAllow) {
@@ -134,7 +135,7 @@ function authorize(
   }
   if (decision.allow) return undefined;
   u.log(`policy denied ${target.kind} ${target.name} to ${who(principal)}: ${decision.reason}`);
-  if (!u.policy.visible(principal, target)) return unknown;
+  if (!u.policy.visible(principal, target)) return unknown();
   return new GatewayError(
     'policy_denied',
     `Denied by policy${decision.ruleId ? ` (rule ${decision.ruleId})` : ''}`,
@@ -177,19 +178,19 @@ async function complete(
   if (ref.type === 'ref/prompt') {
     const name = String(ref.name);
     const target = catalog.prompt(name);
-    const unknown = new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
+    const unknown = () => new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
     // Completing an argument of something one may not see would reveal it.
     if (!target || !u.policy.visible(principal, catalog.targetOf('prompt', name, target.server))) {
-      return fail(request.id, unknown);
+      return fail(request.id, unknown());
     }
     return forward(u, target, request, { ...params, ref: { ...ref, name: target.name } }, sink, cancel);
   }
   if (ref.type === 'ref/resource') {
     const uri = String(ref.uri);
     const target = await resourceRoute(u, uri);
-    const unknown = new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
+    const unknown = () => new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
     if (!target || !u.policy.visible(principal, catalog.targetOf('resource', uri, target.server))) {
-      return fail(request.id, unknown);
+      return fail(request.id, unknown());
     }
     return forward(u, target, request, { ...params, ref: { ...ref, uri: target.name } }, sink, cancel);
   }

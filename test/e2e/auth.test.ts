@@ -74,6 +74,7 @@ test('an API key opens a session; a revoked one is refused', async () => {
   assert.ok((await c.listTools()).tools.some((t) => t.name === 'memory__read_graph'));
   await c.close();
   keys.revoke(info.id);
+  await new Promise((r) => setTimeout(r, 1100)); // A verified key is remembered for up to a second.
   await assert.rejects(client(url, key), /401|Unauthorized/);
 });
 
