@@ -8,6 +8,7 @@ import { callBody, isEchoBody, mcpHeaders } from './mcp-client.ts';
 export interface LoadSpec {
   endpoint: string;
   sessionId: string;
+  authorization?: string;
   tool: string;
   connections: number;
   durationS: number;
@@ -53,7 +54,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationS,
         timeout: 10,
         method: 'POST',
-        headers: mcpHeaders(spec.sessionId),
+        headers: mcpHeaders(spec.sessionId, spec.authorization),
         requests: [
           {
             setupRequest: (request) => {

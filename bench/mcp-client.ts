@@ -9,6 +9,8 @@ export interface Session {
   endpoint: string;
   sessionId: string;
   protocolVersion: string;
+  /** `Bearer …` for targets that authenticate callers. */
+  authorization?: string;
 }
 
 export interface RpcReply {
@@ -19,13 +21,14 @@ export interface RpcReply {
   body: string;
 }
 
-export function mcpHeaders(sessionId?: string): Record<string, string> {
+export function mcpHeaders(sessionId?: string, authorization?: string): Record<string, string> {
   const headers: Record<string, string> = {
     accept: 'application/json, text/event-stream',
     'content-type': 'application/json',
     'mcp-protocol-version': PROTOCOL_VERSION,
   };
   if (sessionId) headers['mcp-session-id'] = sessionId;
+  if (authorization) headers.authorization = authorization;
   return headers;
 }
 
@@ -51,10 +54,11 @@ export async function post(
   endpoint: string,
   sessionId: string | undefined,
   message: object,
+  authorization?: string,
 ): Promise<RpcReply> {
   const res = await fetch(endpoint, {
     method: 'POST',
-    headers: mcpHeaders(sessionId),
+    headers: mcpHeaders(sessionId, authorization),
     body: JSON.stringify(message),
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
@@ -76,33 +80,44 @@ function describe(step: string, reply: RpcReply): string {
 }
 
 /** initialize + notifications/initialized; throws with the answer it got when that fails. */
-export async function openSession(endpoint: string, id = 1): Promise<Session> {
-  const init = await post(endpoint, undefined, {
-    jsonrpc: '2.0',
-    id,
-    method: 'initialize',
-    params: {
-      protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: 'gatehouse-bench', version: '1.0.0' },
+export async function openSession(endpoint: string, id = 1, authorization?: string): Promise<Session> {
+  const init = await post(
+    endpoint,
+    undefined,
+    {
+      jsonrpc: '2.0',
+      id,
+      method: 'initialize',
+      params: {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'gatehouse-bench', version: '1.0.0' },
+      },
     },
-  });
+    authorization,
+  );
   const sessionId = init.headers.get('mcp-session-id');
   const result = init.message?.result as { protocolVersion?: unknown } | undefined;
   if (!sessionId || !result) throw new Error(describe('initialize', init));
-  const done = await post(endpoint, sessionId, { jsonrpc: '2.0', method: 'notifications/initialized' });
+  const done = await post(
+    endpoint,
+    sessionId,
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    authorization,
+  );
   if (done.status !== 202 && done.status !== 200)
     throw new Error(describe('notifications/initialized', done));
-  return { endpoint, sessionId, protocolVersion: String(result.protocolVersion) };
+  return { endpoint, sessionId, protocolVersion: String(result.protocolVersion), authorization };
 }
 
 /** The exposed name of the upstream's echo tool (`echo` direct, `bench__echo` via the gateway). */
 export async function findEchoTool(session: Session): Promise<string> {
-  const reply = await post(session.endpoint, session.sessionId, {
-    jsonrpc: '2.0',
-    id: 2,
-    method: 'tools/list',
-  });
+  const reply = await post(
+    session.endpoint,
+    session.sessionId,
+    { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    session.authorization,
+  );
   const tools = (reply.message?.result as { tools?: { name?: unknown }[] } | undefined)?.tools ?? [];
   const names = tools.map((t) => String(t.name));
   const echo = names.find((n) => n === 'echo') ?? names.find((n) => n.endsWith('echo'));
@@ -121,7 +136,12 @@ export function isEchoBody(body: string): boolean {
 
 /** One tools/call; throws unless the echo comes back. */
 export async function checkCall(session: Session, tool: string, id: number): Promise<void> {
-  const reply = await post(session.endpoint, session.sessionId, JSON.parse(callBody(id, tool)) as object);
+  const reply = await post(
+    session.endpoint,
+    session.sessionId,
+    JSON.parse(callBody(id, tool)) as object,
+    session.authorization,
+  );
   const content = (reply.message?.result as { content?: { text?: unknown }[] } | undefined)?.content;
   if (reply.status !== 200 || content?.[0]?.text !== 'hello' || !isEchoBody(reply.body)) {
     throw new Error(describe('tools/call', reply));

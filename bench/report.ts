@@ -4,12 +4,13 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult } from './load.ts';
 
-export type TargetKey = 'direct' | 'pipe' | 'gateway';
+export type TargetKey = 'direct' | 'pipe' | 'gateway' | 'governed';
 
 export const TARGET_LABELS: Record<TargetKey, string> = {
   direct: 'upstream direct',
   pipe: 'byte pipe → upstream',
   gateway: 'Gatehouse → upstream',
+  governed: 'Gatehouse + API key + 100-rule policy',
 };
 
 /** One measured autocannon run and the server CPU it cost. */
@@ -129,11 +130,15 @@ const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) :
  * Gateway CPU per call ÷ pipe CPU per call, taken round by round and then the median: the two
  * runs of one round are seconds apart, so a noisy neighbour weighs on both alike.
  */
-export function cpuRatioByRound(samples: RunSample[]): number[] {
+export function cpuRatioByRound(
+  samples: RunSample[],
+  over: TargetKey = 'gateway',
+  under: TargetKey = 'pipe',
+): number[] {
   const cpu = (target: TargetKey, round: number) =>
     samples.find((s) => s.target === target && s.kind === 'c10' && s.round === round)?.serverCpuUsPerCall;
   const rounds = [...new Set(samples.map((s) => s.round))];
-  return rounds.map((r) => (cpu('gateway', r) ?? Number.NaN) / (cpu('pipe', r) ?? Number.NaN));
+  return rounds.map((r) => (cpu(over, r) ?? Number.NaN) / (cpu(under, r) ?? Number.NaN));
 }
 
 export function verdicts(
@@ -196,6 +201,19 @@ export function verdicts(
         sessions.requested < 1000
           ? undefined
           : sessions.opened === sessions.requested && sessions.rssAfterBytes <= 150 * MB,
+    });
+  }
+  if (byTarget.governed) {
+    // Issue 3: authentication and a 100-rule policy cost at most a tenth more CPU per call.
+    const overhead = cpuRatioByRound(samples, 'governed', 'gateway');
+    const governed = median(overhead);
+    out.push({
+      target: 'CPU per call with API key + 100-rule policy vs without',
+      budget: '≤ 1.10×',
+      measured:
+        `${fmt(governed, 2)}× (median of rounds ${overhead.map((r) => fmt(r, 2)).join(', ')}; ` +
+        `medians ${fmt(byTarget.governed.serverCpuUsPerCall)} vs ${fmt(gateway.serverCpuUsPerCall)} µs)`,
+      pass: governed <= 1.1,
     });
   }
   const wrong = Object.values(byTarget).reduce(

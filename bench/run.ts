@@ -2,10 +2,12 @@
 // floor) and through Gatehouse, side by side on this machine; then 1,000 idle sessions against
 // a fresh gateway. Servers run pinned to core 0, this runner (and the load it generates) on
 // core 1. The bench informs; it never fails the build. Method: docs/performance.md.
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createKeyStore } from '../src/identity/key-store.ts';
 import { CLK_TCK, coreTicks, peakRssBytes, treeCpuMicros, treeRssBytes } from './cpu.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { checkCall, findEchoTool, openSession, type Session } from './mcp-client.ts';
@@ -76,15 +78,51 @@ async function stop(server: ServerProcess): Promise<void> {
   await server.stop();
 }
 
+/**
+ * The governed variant: callers authenticate with an API key, and a 100-rule policy decides
+ * every call (99 rules about other roles and servers, one — with a CEL condition on the
+ * arguments — that lets the bench key call the echo tool). Returns the config lines and the key.
+ */
+function governance(): { lines: string[]; authorization: string } {
+  const file = join(logDir, 'keys.json');
+  const { key } = createKeyStore({ path: file }).create({ name: 'bench', roles: ['bench'] });
+  const rules: string[] = [];
+  for (let i = 0; i < 99; i++) {
+    const when = i % 5 === 0 ? ', when: "size(args) > 0"' : '';
+    rules.push(
+      `    - { id: r${i}, effect: ${i % 3 ? 'allow' : 'deny'}, principals: { roles: [team${i}] }, ` +
+        `targets: { tools: ["other${i}__*"] }${when} }`,
+    );
+  }
+  rules.push(
+    `    - { id: bench, effect: allow, principals: { roles: [bench] }, targets: { tools: ["bench__*"] }, ` +
+      `when: "args.text != 'forbidden'" }`,
+  );
+  return {
+    lines: [
+      `auth: { apiKeys: { file: ${JSON.stringify(file)} } }`,
+      'policy:',
+      '  unmatched: deny',
+      '  rules:',
+      ...rules,
+    ],
+    authorization: `Bearer ${key}`,
+  };
+}
+
 /** Starts a gateway in front of `upstream`; undefined (with the reason printed) when it cannot. */
-async function startGateway(name: string, upstream: ServerProcess): Promise<ServerProcess | undefined> {
+async function startGateway(
+  name: string,
+  upstream: ServerProcess,
+  extra: string[] = ['auth: { anonymous: true }'],
+): Promise<ServerProcess | undefined> {
   const cli = join(REPO, 'src', 'cli', 'main.ts');
   const configPath = join(logDir, `${name}.yaml`);
   writeFileSync(
     configPath,
     [
       'listen: { host: 127.0.0.1, port: 0 }',
-      'auth: { anonymous: true }',
+      ...extra,
       'upstreams:',
       `  bench: { transport: http, url: "${upstream.url}/mcp" }`,
       '',
@@ -114,9 +152,10 @@ async function prepare(
   key: TargetKey,
   server: ServerProcess,
   upstream: ServerProcess,
+  authorization?: string,
 ): Promise<Target | string> {
   try {
-    const session = await openSession(`${server.url}/mcp`);
+    const session = await openSession(`${server.url}/mcp`, 1, authorization);
     const tool = await findEchoTool(session);
     await checkCall(session, tool, nextId++);
     return { key, server, upstream, session, tool, warmups: [], idleRssBytes: treeRssBytes(server.pid) };
@@ -138,6 +177,7 @@ async function measure(target: Target, round: number, kind: 'c10' | 'c1'): Promi
   const load = await runLoad({
     endpoint: target.session.endpoint,
     sessionId: target.session.sessionId,
+    authorization: target.session.authorization,
     tool: target.tool,
     connections: kind === 'c10' ? settings.connections : 1,
     durationS: kind === 'c10' ? settings.durationS : settings.latencyDurationS,
@@ -243,6 +283,12 @@ async function main(): Promise<void> {
     } else {
       targets.push(t);
     }
+    const upGoverned = await mustStart('upstream-governed', ['bench/upstream.ts']);
+    const governed = governance();
+    const gov = await startGateway('governed', upGoverned, governed.lines);
+    const g = gov ? await prepare('governed', gov, upGoverned, governed.authorization) : 'it did not start';
+    if (typeof g === 'string') notes.push(`governed gateway skipped: ${g}`);
+    else targets.push(g);
   }
 
   const samples: RunSample[] = [];
@@ -253,6 +299,7 @@ async function main(): Promise<void> {
       const warm = await runLoad({
         endpoint: target.session.endpoint,
         sessionId: target.session.sessionId,
+        authorization: target.session.authorization,
         tool: target.tool,
         connections: settings.connections,
         durationS: settings.warmupS,
