@@ -20,7 +20,14 @@ export interface Principal {
   claims?: Record<string, unknown>;
 }
 
-/** The principal of a request nobody authenticated (where the config allows that). */
+const ANONYMOUS: Principal = Object.freeze({
+  kind: 'anonymous',
+  roles: [],
+  groups: [],
+  teams: [],
+}) as Principal;
+
+/** The principal of a request nobody authenticated (where the config allows that); one shared, frozen object. */
 export function anonymousPrincipal(): Principal {
-  return { kind: 'anonymous', roles: [], groups: [], teams: [] };
+  return ANONYMOUS;
 }

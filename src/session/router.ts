@@ -62,7 +62,7 @@ export async function route(
       const refused = authorize(
         u,
         principal,
-        catalog.targetOf('tool', name, target.server),
+        () => catalog.targetOf('tool', name, target.server),
         params.arguments,
         unknown,
       );
@@ -78,7 +78,7 @@ export async function route(
       const refused = authorize(
         u,
         principal,
-        catalog.targetOf('prompt', name, target.server),
+        () => catalog.targetOf('prompt', name, target.server),
         params.arguments,
         unknown,
       );
@@ -92,8 +92,14 @@ export async function route(
       const target = await resourceRoute(u, uri);
       const unknown = () => new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
       if (!target) return fail(id, unknown());
-      const policyTarget = (await u.catalog()).targetOf('resource', uri, target.server);
-      const refused = authorize(u, principal, policyTarget, undefined, unknown);
+      const catalog = await u.catalog();
+      const refused = authorize(
+        u,
+        principal,
+        () => catalog.targetOf('resource', uri, target.server),
+        undefined,
+        unknown,
+      );
       if (refused) return fail(id, refused);
       if (method !== 'resources/read' && !u.passesSubscription(target.server, method, target.name)) {
         return ok(id, {});
@@ -123,10 +129,12 @@ export async function route(
 function authorize(
   u: Upstreams,
   principal: Principal,
-  target: Target,
+  targetOf: () => Target,
   args: unknown,
   unknown: () => GatewayError,
 ): GatewayError | undefined {
+  if (!governs(u.policy)) return undefined; // No rules: nothing to decide, nothing to build.
+  const target = targetOf();
   const decision = u.policy.decide(principal, target, args);
   if (!decision.enforced && !decision.wouldAllow) {
     u.log(
@@ -150,8 +158,16 @@ function who(p: Principal): string {
   );
 }
 
+/** Whether the policy can refuse anything at all. */
+function governs(policy: Policy): boolean {
+  return policy.mode !== 'off' && policy.rules.length > 0;
+}
+
 async function list(u: Upstreams, request: Request, key: ListKey, principal: Principal): Promise<Response> {
-  const items = u.policy.filter(principal, (await u.catalog()).targets(key)).map((t) => t.item);
+  const catalog = await u.catalog();
+  const items = governs(u.policy)
+    ? u.policy.filter(principal, catalog.targets(key)).map((t) => t.item)
+    : catalog[key];
   const offset = decodeCursor(request.params?.cursor, key);
   if (offset === undefined) return fail(request.id, new GatewayError('invalid_params', 'Invalid cursor'));
   const size = u.config.pagination.pageSize;

@@ -5,16 +5,18 @@
 // further.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { challenge } from '../identity/authenticate.ts';
-import type { Principal } from '../identity/principal.ts';
+import { anonymousPrincipal, type Principal } from '../identity/principal.ts';
 import type { GatewayContext } from './context.ts';
 import { sendJson } from './reply.ts';
 
 const METADATA_PREFIX = '/.well-known/oauth-protected-resource';
-const principals = new WeakMap<IncomingMessage, Principal>();
+/** Where `admit` leaves the principal on the request (a symbol: cheaper than a WeakMap per request). */
+const PRINCIPAL = Symbol('gatehouse.principal');
+type Admitted = IncomingMessage & { [PRINCIPAL]?: Principal };
 
 /** The authenticated caller of a request that passed `admit`. */
 export function principalOf(req: IncomingMessage): Principal {
-  const principal = principals.get(req);
+  const principal = (req as Admitted)[PRINCIPAL];
   if (!principal) throw new Error('principalOf() called on a request that was not admitted');
   return principal;
 }
@@ -62,6 +64,11 @@ export async function admit(
   endpoint: string,
   virtualServer: string | undefined,
 ): Promise<Principal | undefined> {
+  // The common local case — anonymous allowed, no credentials sent — needs no authenticator.
+  if (req.headers.authorization === undefined && ctx.config.auth.anonymous) {
+    (req as Admitted)[PRINCIPAL] = anonymousPrincipal();
+    return anonymousPrincipal();
+  }
   const outcome = await ctx.authenticate(req);
   if (!outcome.ok) {
     const metadataUrl = `${origin(ctx, req)}${METADATA_PREFIX}${endpoint}`;
@@ -91,7 +98,7 @@ export async function admit(
     sendJson(res, 403, JSON.stringify(body));
     return undefined;
   }
-  principals.set(req, principal);
+  (req as Admitted)[PRINCIPAL] = principal;
   return principal;
 }
 
