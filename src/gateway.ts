@@ -44,7 +44,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
   let policy = compilePolicy(config.policy);
   const throttle = createThrottle();
   let authenticate = authenticatorFor(config.auth, throttle);
-  if (config.auth.anonymous) log('WARNING: auth.anonymous is on: requests without credentials are served');
+  warnAnonymous(config, log);
   const ctx: GatewayContext = {
     get config() {
       return config;
@@ -89,6 +89,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       config = next;
       authenticate = authenticatorFor(next.auth, throttle);
       policy = compilePolicy(next.policy);
+      warnAnonymous(next, log);
       shared.reconfigure(next.upstreams);
       for (const sessions of [registry, pool]) {
         sessions.configure(limits());
@@ -111,4 +112,13 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       server.closeAllConnections();
     },
   };
+}
+
+/** Anonymous access is allowed only when asked for, and never quietly. */
+function warnAnonymous(config: Config, log: (line: string) => void): void {
+  const open = Object.entries(config.virtualServers)
+    .filter(([, vs]) => vs.anonymous ?? config.auth.anonymous)
+    .map(([name]) => `/mcp/${name}`);
+  if (config.auth.anonymous) open.unshift('/mcp');
+  if (open.length > 0) log(`WARNING: requests without credentials are served on ${open.join(', ')}`);
 }

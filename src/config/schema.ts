@@ -76,6 +76,8 @@ const virtualServerSchema = z.strictObject({
    * `namingSchema.partial()`: its defaults would fill the unset fields and hide the global ones.
    */
   naming: z.strictObject({ separator: separator.optional(), prefix: prefixMode.optional() }).optional(),
+  /** Serve this endpoint without credentials (or require them here when `auth.anonymous` is on). */
+  anonymous: z.boolean().optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -4,7 +4,7 @@
 // missing scope or a virtual server the caller may not use, 429 when throttled — and goes no
 // further.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { challenge } from '../identity/authenticate.ts';
+import { type AuthOutcome, challenge } from '../identity/authenticate.ts';
 import { anonymousPrincipal, type Principal } from '../identity/principal.ts';
 import type { GatewayContext } from './context.ts';
 import { sendJson } from './reply.ts';
@@ -64,12 +64,17 @@ export async function admit(
   endpoint: string,
   virtualServer: string | undefined,
 ): Promise<Principal | undefined> {
-  // The common local case — anonymous allowed, no credentials sent — needs no authenticator.
-  if (req.headers.authorization === undefined && ctx.config.auth.anonymous) {
-    (req as Admitted)[PRINCIPAL] = anonymousPrincipal();
-    return anonymousPrincipal();
-  }
-  const outcome = await ctx.authenticate(req);
+  // No credentials: served as anonymous where this endpoint allows it (its own setting, else
+  // the global one), refused with a challenge otherwise — no authenticator needed either way.
+  let outcome: AuthOutcome;
+  if (req.headers.authorization === undefined) {
+    const own = virtualServer === undefined ? undefined : ctx.config.virtualServers[virtualServer]?.anonymous;
+    if (own ?? ctx.config.auth.anonymous) {
+      (req as Admitted)[PRINCIPAL] = anonymousPrincipal();
+      return anonymousPrincipal();
+    }
+    outcome = { ok: false, status: 401, error: 'invalid_request', description: 'authentication required' };
+  } else outcome = await ctx.authenticate(req);
   if (!outcome.ok) {
     const metadataUrl = `${origin(ctx, req)}${METADATA_PREFIX}${endpoint}`;
     const headers: Record<string, string> = {};

@@ -126,3 +126,29 @@ test('repeated bad keys from one source are slowed down with 429', async () => {
   }
   assert.equal(last, 429);
 });
+
+test('a virtual server can be opened to anonymous callers, loudly, while the rest stays closed', async () => {
+  const open = await startTestGateway({
+    auth: { anonymous: false },
+    upstreams: { memory: { ...stdio(servers.memory), share: 'gateway' } },
+    virtualServers: { public: { anonymous: true }, private: {} },
+  });
+  try {
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'x', version: '0' },
+      },
+    };
+    assert.equal((await post(`${open.url}/mcp/public`, init)).status, 200);
+    assert.equal((await post(`${open.url}/mcp/private`, init)).status, 401);
+    assert.equal((await post(`${open.url}/mcp`, init)).status, 401);
+    assert.ok(open.logs.some((l) => l.includes('WARNING') && l.includes('/mcp/public')));
+  } finally {
+    await open.close();
+  }
+});
