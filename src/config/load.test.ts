@@ -205,3 +205,25 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('secrets from files', () => {
+  test('replaces ${file:PATH} with the file content, without interpolating what it brings in', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-secret-'));
+    const file = join(dir, 'token');
+    await writeFile(file, 's3cret-${HOME}\n');
+    assert.equal(interpolate(`Bearer \${file:${file}}`, {}), 'Bearer s3cret-${HOME}');
+    assert.equal(interpolate(`$\${file:${file}}`, {}), `\${file:${file}}`);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('names a missing secret file and its config path, never any content', () => {
+    assert.throws(
+      () =>
+        interpolate({ upstreams: { gh: { headers: { authorization: '${file:/nonexistent/token}' } } } }, {}),
+      (err: Error) =>
+        /upstreams\.gh\.headers\.authorization: cannot read \/nonexistent\/token \(ENOENT\)/.test(
+          err.message,
+        ),
+    );
+  });
+});

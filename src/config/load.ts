@@ -1,5 +1,6 @@
 // Reading gatehouse.yaml: YAML, then ${ENV} interpolation, then the schema. Every problem is a
 // ConfigError naming the file, the path inside it and what to do.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -8,15 +9,18 @@ import { type Config, configSchema } from './schema.ts';
 
 /**
  * `${NAME}` is replaced by the environment variable; `${NAME:-default}` gives a fallback when it is
- * unset or empty; `$${` escapes.
+ * unset or empty; `${file:/path}` by the file's content (one trailing newline dropped) — for
+ * secrets mounted as files; `$${` escapes. A reload (SIGHUP) reads the files again.
  */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
   if (typeof value === 'string') {
+    // One pass, so text a file or variable brings in is never interpolated again.
     return value.replace(
-      /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-      (whole, escaped, name, fallback) => {
+      /\$(\$?)\{(?:file:([^}]+)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)\}/g,
+      (whole, escaped, file: string | undefined, name: string | undefined, fallback: string | undefined) => {
         if (escaped) return whole.slice(1);
-        const found = env[name];
+        if (file !== undefined) return readSecretFile(file, path);
+        const found = env[name!];
         // As in the shell and Docker Compose, `:-` also covers a variable that is set but empty.
         if (found !== undefined && (found !== '' || fallback === undefined)) return found;
         if (fallback !== undefined) return fallback;
@@ -31,6 +35,16 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k])]));
   }
   return value;
+}
+
+function readSecretFile(file: string, path: string[]): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    // The path is named; the content, which may be a secret, never is.
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(`${path.join('.') || '(root)'}: cannot read ${file} (${code})`);
+  }
 }
 
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
