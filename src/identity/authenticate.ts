@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../config/auth-schema.ts';
 import type { JwtVerifier } from './jwt.ts';
-import { anonymousPrincipal, type Principal } from './principal.ts';
+import type { Principal } from './principal.ts';
 import { throttleKey } from './throttle.ts';
 
 /** What authentication needs from the API-key store. */
@@ -22,6 +22,14 @@ export interface AttemptThrottle {
 export type AuthOutcome =
   | { ok: true; principal: Principal }
   | { ok: false; status: 401 | 403 | 429 | 503; error: string; description: string; retryAfterMs?: number };
+
+/** The answer to a request that brought no credentials where they are required. */
+export const NO_CREDENTIALS: AuthOutcome = {
+  ok: false,
+  status: 401,
+  error: 'invalid_request',
+  description: 'authentication required',
+};
 
 export interface AuthDeps {
   keys?: KeyVerifier;
@@ -54,12 +62,13 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
     remembered.set(token, { principal, scopes, until: Math.min(Date.now() + REMEMBER_MS, expires) });
   };
 
+  /**
+   * Checks the credential a request presents. Whether a request without one may pass is the
+   * endpoint's decision (anonymous access is set per virtual server), made in edge-auth.ts.
+   */
   return async function authenticate(req: IncomingMessage): Promise<AuthOutcome> {
     const header = req.headers.authorization;
-    if (header === undefined) {
-      if (config.anonymous) return { ok: true, principal: anonymousPrincipal() };
-      return { ok: false, status: 401, error: 'invalid_request', description: 'authentication required' };
-    }
+    if (header === undefined) return NO_CREDENTIALS;
     const source = throttleKey(req.socket.remoteAddress ?? 'unknown');
     const gate = deps.throttle.check(source);
     if (!gate.allowed) {

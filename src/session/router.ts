@@ -52,36 +52,21 @@ export async function route(
   switch (method) {
     case 'ping':
       return ok(id, {});
-    case 'tools/call': {
-      const name = String(params.name);
-      const catalog = await u.catalog();
-      const target = catalog.tool(name);
-      // Built only when needed: an Error captures a stack, which costs more than routing the call.
-      const unknown = () => new GatewayError('unknown_tool', `Unknown tool: ${name}`);
-      if (!target) return fail(id, unknown());
-      const refused = authorize(
-        u,
-        principal,
-        () => catalog.targetOf('tool', name, target.server),
-        params.arguments,
-        unknown,
-      );
-      if (refused) return fail(id, refused);
-      return forward(u, target, request, { ...params, name: target.name }, sink, cancel);
-    }
+    case 'tools/call':
     case 'prompts/get': {
+      // The two calls that name their target and carry arguments differ only in the kind.
+      const tool = method === 'tools/call';
       const name = String(params.name);
       const catalog = await u.catalog();
-      const target = catalog.prompt(name);
-      const unknown = () => new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
+      const target = tool ? catalog.tool(name) : catalog.prompt(name);
+      // Built only when needed: an Error captures a stack, which costs more than routing the call.
+      const unknown = () =>
+        tool
+          ? new GatewayError('unknown_tool', `Unknown tool: ${name}`)
+          : new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
       if (!target) return fail(id, unknown());
-      const refused = authorize(
-        u,
-        principal,
-        () => catalog.targetOf('prompt', name, target.server),
-        params.arguments,
-        unknown,
-      );
+      const targetOf = () => catalog.targetOf(tool ? 'tool' : 'prompt', name, target.server);
+      const refused = authorize(u, principal, targetOf, params.arguments, unknown);
       if (refused) return fail(id, refused);
       return forward(u, target, request, { ...params, name: target.name }, sink, cancel);
     }

@@ -4,7 +4,7 @@
 // missing scope or a virtual server the caller may not use, 429 when throttled — and goes no
 // further.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AuthOutcome, challenge } from '../identity/authenticate.ts';
+import { type AuthOutcome, challenge, NO_CREDENTIALS } from '../identity/authenticate.ts';
 import { anonymousPrincipal, type Principal } from '../identity/principal.ts';
 import type { GatewayContext } from './context.ts';
 import { sendJson } from './reply.ts';
@@ -73,7 +73,7 @@ export async function admit(
       (req as Admitted)[PRINCIPAL] = anonymousPrincipal();
       return anonymousPrincipal();
     }
-    outcome = { ok: false, status: 401, error: 'invalid_request', description: 'authentication required' };
+    outcome = NO_CREDENTIALS;
   } else outcome = await ctx.authenticate(req);
   if (!outcome.ok) {
     const metadataUrl = `${origin(ctx, req)}${METADATA_PREFIX}${endpoint}`;

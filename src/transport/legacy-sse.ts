@@ -6,13 +6,13 @@ import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts'
 import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
-import { Session } from '../session/session.ts';
 import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { principalKey, principalOf } from './edge-auth.ts';
 import { isJson, readBody } from './guard.ts';
-import { sseEvent } from './sse.ts';
+import { openSession } from './open-session.ts';
+import { keepAlive, sseEvent } from './sse.ts';
 
 /** Streams opened but not yet initialized, by session id. */
 const opened = new Map<string, { channel: Channel; virtualServer?: string; owner: string }>();
@@ -33,9 +33,8 @@ export function handleLegacySse(
   res.writeHead(200, SSE_HEADERS);
   res.write(sseEvent(`/message?sessionId=${id}`, { event: 'endpoint' }));
   channel.attachStandalone(res);
-  const keepalive = setInterval(() => res.write(': keepalive\n\n'), 15_000);
+  keepAlive(res);
   res.once('close', () => {
-    clearInterval(keepalive);
     opened.delete(id);
     void ctx.registry.delete(id);
   });
@@ -65,21 +64,14 @@ export async function handleLegacyMessage(
     const view = viewFor(ctx.config, pending.virtualServer)!;
     const params = message.params ?? {};
     const requested = String(params.protocolVersion ?? '2024-11-05');
-    const session = new Session({
+    const session = openSession(ctx, {
       id,
-      config: ctx.config,
       view,
       protocolVersion: SESSION_VERSIONS.includes(requested) ? requested : '2024-11-05',
-      clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
-      clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
-      shared: ctx.shared,
-      policy: () => ctx.policy,
+      params,
       owner: caller,
-      log: ctx.log,
+      channel: pending.channel,
     });
-    session.broadcast = (n) => pending.channel.broadcast(n);
-    session.unrelatedSink = pending.channel.sinkFor(undefined);
-    ctx.registry.add({ session, channel: pending.channel });
     await session.connectAll();
     pending.channel.broadcast(
       ok(message.id, {

@@ -1,5 +1,6 @@
 // Server-Sent Events, both directions: an incremental parser for streams we read, and the
 // encoder for streams we write. One place for the wire format (WHATWG "event stream").
+import type { ServerResponse } from 'node:http';
 
 export interface SseEvent {
   event: string;
@@ -72,4 +73,13 @@ export function sseEvent(data: string, options?: { id?: string; event?: string }
   if (options?.event) out += `event: ${options.event}\n`;
   if (options?.id) out += `id: ${options.id}\n`;
   return `${out}data: ${data}\n\n`;
+}
+
+/**
+ * Writes a comment line every 15 s while `res` is open: proxies and load balancers close idle
+ * connections, and a long-lived stream may carry nothing for minutes.
+ */
+export function keepAlive(res: ServerResponse, everyMs = 15_000): void {
+  const timer = setInterval(() => res.write(': keepalive\n\n'), everyMs);
+  res.once('close', () => clearInterval(timer));
 }

@@ -8,17 +8,18 @@ import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts'
 import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
-import { Session } from '../session/session.ts';
+import type { Session } from '../session/session.ts';
 import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { principalKey, principalOf } from './edge-auth.ts';
 import { accepts, isJson, readBody } from './guard.ts';
+import { openSession } from './open-session.ts';
 import { sendError, sendJson } from './reply.ts';
+import { keepAlive } from './sse.ts';
 
 /** Without a header and no other way to know, the spec says assume 2025-03-26. */
 const DEFAULT_VERSION = '2025-03-26';
-const KEEPALIVE_MS = 15_000;
 
 export async function handleSessionPost(
   ctx: GatewayContext,
@@ -102,21 +103,14 @@ async function initialize(
   const protocolVersion = SESSION_VERSIONS.includes(requested) ? requested : SESSION_VERSIONS[0]!;
   const channel = new Channel();
   channel.prime = protocolVersion >= '2025-11-25'; // ISO dates compare as strings.
-  const session = new Session({
+  const session = openSession(ctx, {
     id: SessionRegistry.newId(),
-    config: ctx.config,
     view,
     protocolVersion,
-    clientCapabilities: (params.capabilities ?? {}) as Record<string, unknown>,
-    clientInfo: (params.clientInfo ?? {}) as Record<string, unknown>,
-    shared: ctx.shared,
-    policy: () => ctx.policy,
+    params,
     owner: principalKey(principalOf(req)),
-    log: ctx.log,
+    channel,
   });
-  session.broadcast = (n) => channel.broadcast(n);
-  session.unrelatedSink = channel.sinkFor(undefined);
-  ctx.registry.add({ session, channel });
   await session.connectAll();
   const result: Record<string, unknown> = {
     protocolVersion,
@@ -151,8 +145,7 @@ export function handleSessionGet(
   }
   res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': entry.session.id });
   res.flushHeaders();
-  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-  res.once('close', () => clearInterval(keepalive));
+  keepAlive(res);
   if (resuming && entry.channel.resume(res, lastEventId)) return;
   entry.channel.attachStandalone(res);
 }

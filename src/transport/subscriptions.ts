@@ -5,7 +5,7 @@ import type { Principal } from '../identity/principal.ts';
 import type { Notification, Request } from '../jsonrpc.ts';
 import type { Session } from '../session/session.ts';
 import { SSE_HEADERS } from './channel.ts';
-import { sseEvent } from './sse.ts';
+import { keepAlive, sseEvent } from './sse.ts';
 
 type Listener = (n: Notification) => void;
 const listeners = new WeakMap<Session, Set<Listener>>();
@@ -108,9 +108,8 @@ export function handleListen(
   // stream ends too, so the client reconnects rather than listen to nothing.
   const release = session.hold();
   session.onClose(() => res.end());
-  const keepalive = setInterval(() => res.write(': keepalive\n\n'), 15_000);
+  keepAlive(res);
   res.once('close', () => {
-    clearInterval(keepalive);
     set.delete(listener);
     for (const uri of uris) follow(session, uri, -1, principal);
     release();

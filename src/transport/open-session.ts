@@ -1,0 +1,29 @@
+// Opening a session-era session from an `initialize` request: the session, wired to the channel
+// its messages go back on, and registered. Shared by Streamable HTTP and the legacy SSE transport.
+import type { Params } from '../jsonrpc.ts';
+import type { View } from '../route/catalog.ts';
+import { Session } from '../session/session.ts';
+import type { Channel } from './channel.ts';
+import type { GatewayContext } from './context.ts';
+
+export function openSession(
+  ctx: GatewayContext,
+  o: { id: string; view: View; protocolVersion: string; params: Params; owner: string; channel: Channel },
+): Session {
+  const session = new Session({
+    id: o.id,
+    config: ctx.config,
+    view: o.view,
+    protocolVersion: o.protocolVersion,
+    clientCapabilities: (o.params.capabilities ?? {}) as Record<string, unknown>,
+    clientInfo: (o.params.clientInfo ?? {}) as Record<string, unknown>,
+    shared: ctx.shared,
+    policy: () => ctx.policy,
+    owner: o.owner,
+    log: ctx.log,
+  });
+  session.broadcast = (n) => o.channel.broadcast(n);
+  session.unrelatedSink = o.channel.sinkFor(undefined);
+  ctx.registry.add({ session, channel: o.channel });
+  return session;
+}
