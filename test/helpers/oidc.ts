@@ -1,17 +1,39 @@
 // A real OpenID provider (oidc-provider from npm) on a loopback port, for tests that need an
-// identity provider: discovery, JWKS, and JWT access tokens for a resource (RFC 8707) through
-// the client-credentials grant.
+// identity provider: discovery, JWKS, and JWT access tokens for a resource (RFC 8707), through
+// the client-credentials grant (`token()`, for agents) and through the authorization-code grant
+// with PKCE, refresh tokens and dynamic client registration (for MCP clients that sign a user in;
+// test/helpers/oidc-login.ts completes the provider's built-in login and consent pages).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
+import Provider, { type ClientMetadata } from 'oidc-provider';
 
 export interface TestIssuer {
   /** The issuer URL (discovery at `${issuer}/.well-known/openid-configuration`). */
   issuer: string;
-  /** A JWT access token for `resource`, carrying `scope` and any extra claims. */
+  /** The running provider, e.g. to listen to its events (`grant.success`, `registration.success`). */
+  provider: Provider;
+  /** A JWT access token for `resource` from the client-credentials grant of one of `CLIENTS`. */
   token(options: { resource: string; scope?: string; clientId?: string }): Promise<string>;
   close(): Promise<void>;
+}
+
+export interface IssuerOptions {
+  /**
+   * Clients registered up front, besides the client-credentials agents in `CLIENTS`: e.g. a
+   * public client (`token_endpoint_auth_method: 'none'`) or a confidential one with a
+   * `client_secret`, with `grant_types: ['authorization_code', 'refresh_token']` and its
+   * `redirect_uris`.
+   */
+  clients?: ClientMetadata[];
+  /** The scopes every resource accepts; a client gets those it asks for (default `mcp:tools mcp:admin`). */
+  scope?: string;
+  /** Lifetime of access tokens, in seconds (default 300). */
+  accessTokenTTL?: number;
+  /** Open dynamic client registration (RFC 7591) at `/reg` (default on). */
+  registration?: boolean;
+  /** Extra access-token claims for a signed-in user (by the login name used), e.g. `{ roles: [...] }`. */
+  userClaims?: Record<string, Record<string, unknown>>;
 }
 
 export const CLIENTS = [
@@ -19,40 +41,64 @@ export const CLIENTS = [
   { client_id: 'agent-two', client_secret: 'agent-two-secret', roles: ['intern'] },
 ];
 
-export async function startIssuer(): Promise<TestIssuer> {
+export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssuer> {
+  const { scope = 'mcp:tools mcp:admin', accessTokenTTL = 300, registration = true } = options;
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
-    clients: CLIENTS.map(({ client_id, client_secret }) => ({
-      client_id,
-      client_secret,
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-    })),
+    clients: [
+      ...CLIENTS.map(({ client_id, client_secret }) => ({
+        client_id,
+        client_secret,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+      })),
+      ...(options.clients ?? []),
+    ],
+    // Fixed keys: the provider otherwise warns that its cookies are signed with a generated one.
+    cookies: { keys: ['gatehouse-test-cookie-key'] },
+    // Anyone may sign in, under any name: the account is the name (the token's `sub`).
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    // Lifetimes set here only to keep the provider from warning about its defaults.
+    ttl: {
+      AccessToken: accessTokenTTL,
+      Grant: 3600,
+      Interaction: 600,
+      RefreshToken: 86_400,
+      Session: 3600,
+    },
     features: {
       clientCredentials: { enabled: true },
+      registration: { enabled: registration },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => ({
-          scope: 'mcp:tools mcp:admin',
+        // Any resource the client names becomes the token's audience: the resource server (the
+        // gateway) is the one that must refuse a token meant for someone else.
+        getResourceServerInfo: (_ctx, resource) => ({
+          scope,
           audience: resource,
           accessTokenFormat: 'jwt',
-          accessTokenTTL: 300,
+          accessTokenTTL,
         }),
       },
     },
-    extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) => {
+    // PKCE (S256, the only method oidc-provider offers) for every client, not only public ones.
+    pkce: { required: () => true },
+    extraTokenClaims: (_ctx, token) => {
       const client = CLIENTS.find((c) => c.client_id === token.clientId);
-      return client ? { roles: client.roles } : {};
+      if (client) return { roles: client.roles };
+      const accountId = 'accountId' in token ? token.accountId : undefined;
+      return accountId === undefined ? {} : options.userClaims?.[accountId];
     },
   });
   server.on('request', provider.callback());
   return {
     issuer,
+    provider,
     async token({ resource, scope = 'mcp:tools', clientId = 'agent-one' }) {
       const client = CLIENTS.find((c) => c.client_id === clientId)!;
       const res = await fetch(`${issuer}/token`, {
@@ -72,6 +118,10 @@ export async function startIssuer(): Promise<TestIssuer> {
         throw new Error(`token request failed: ${body.error} ${body.error_description}`);
       return body.access_token;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
