@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.ts';
 import { runConnect } from './connect.ts';
 import { runKeys } from './keys.ts';
 import { runPolicy } from './policy.ts';
+import { runSecrets } from './secrets.ts';
 import { runStart } from './start.ts';
 import { runValidate } from './validate.ts';
 
@@ -16,6 +17,9 @@ const USAGE = `Usage:
   gatehouse keys create --name NAME [--role R]... [--team T] [--virtual-server V]... [--expires 30d]
   gatehouse keys list | keys revoke ID|NAME      [--store FILE] (default ./gatehouse-keys.json)
                                     manage the API keys agents authenticate with
+  gatehouse secrets set NAME | secrets rotate NAME | secrets list | secrets new-key
+                                    [--config FILE | --store FILE] the encrypted secret store that
+                                    \${secret:NAME} reads; values are read from stdin, never printed
   gatehouse policy explain --target tool:NAME [--role R]... [--args JSON] [--config FILE]
                                     how the policy decides for one principal and target, and why
   gatehouse connect URL [--header "Name: value"]...
@@ -26,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   // `keys` has options of its own (--name, --role, ...), parsed by its command.
   if (argv[0] === 'keys') return runKeys(argv.slice(1));
   if (argv[0] === 'policy') return runPolicy(argv.slice(1));
+  if (argv[0] === 'secrets') return runSecrets(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -1,11 +1,15 @@
 // `gatehouse start`: load the config, start the gateway, print how to connect, reload on SIGHUP
-// or when the file changes (a bad file keeps the running config), drain on SIGINT/SIGTERM.
-import { watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
+// or when the file or the secret store changes (a bad file keeps the running config), drain on
+// SIGINT/SIGTERM.
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import { startGateway } from '../gateway.ts';
+import { watchFiles } from './watch.ts';
+
+/** Files whose change means the config must be read again. */
+const watched = (file: string, config: Config) => (config.secrets ? [file, config.secrets.store] : [file]);
 
 export async function runStart(file: string): Promise<number> {
   const config = await loadConfig(file);
@@ -30,7 +34,9 @@ export async function runStart(file: string): Promise<number> {
   const reload = (why: string) => {
     reloading = reloading.then(async () => {
       try {
-        gateway.reload(await loadConfig(file));
+        const next = await loadConfig(file);
+        gateway.reload(next);
+        files.update(watched(file, next));
         process.stderr.write(`config reloaded (${why})\n`);
       } catch (err) {
         const text = err instanceof ConfigError ? err.message : String(err);
@@ -39,15 +45,13 @@ export async function runStart(file: string): Promise<number> {
     });
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
-  let debounce: NodeJS.Timeout | undefined;
-  // Watch the directory, not the file: editors and Kubernetes config maps replace the file by
-  // rename, after which a watch on the old file would never fire again. A config map swaps its
-  // `..data` symlink rather than touching the file's own name.
-  const watcher = watch(dirname(file), (_event, name) => {
-    if (name !== basename(file) && name !== '..data') return;
-    clearTimeout(debounce);
-    debounce = setTimeout(() => reload('file changed'), 200);
-  });
+  // A rotated secret (`gatehouse secrets rotate`) reaches upstreams by the same reload: only the
+  // upstreams whose resolved config changed are replaced, after their calls in flight finish.
+  const files = watchFiles(
+    watched(file, config),
+    (changed) => reload(changed === file ? 'file changed' : 'secret store changed'),
+    (line) => process.stderr.write(`${line}\n`),
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -57,8 +61,7 @@ export async function runStart(file: string): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  watcher.close();
-  clearTimeout(debounce);
+  files.close();
   await gateway.close();
   return 0;
 }

@@ -1,25 +1,45 @@
-// Reading gatehouse.yaml: YAML, then ${ENV} interpolation, then the schema. Every problem is a
-// ConfigError naming the file, the path inside it and what to do.
+// Reading gatehouse.yaml: YAML, then interpolation (${ENV}, ${file:PATH}, ${secret:NAME}), then
+// the schema. Every problem is a ConfigError naming the file, the path inside it and what to do.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { loadMasterKey } from '../secrets/cipher.ts';
+import { SECRET_NAME, SecretStoreError, secretStore } from '../secrets/store.ts';
 import { type Config, configSchema } from './schema.ts';
+import { type SecretsConfig, secretsSchema } from './secrets-schema.ts';
+
+/** A secret's value by name, or undefined when the store has none of that name. */
+export type SecretLookup = (name: string) => string | undefined;
 
 /**
  * `${NAME}` is replaced by the environment variable; `${NAME:-default}` gives a fallback when it is
  * unset or empty; `${file:/path}` by the file's content (one trailing newline dropped) — for
- * secrets mounted as files; `$${` escapes. A reload (SIGHUP) reads the files again.
+ * secrets mounted as files; `${secret:NAME}` by the secret from the encrypted store `secret`
+ * looks in; `$${` escapes. A reload (SIGHUP) reads the files and the store again.
  */
-export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+export function interpolate(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: string[] = [],
+  secret?: SecretLookup,
+): unknown {
   if (typeof value === 'string') {
-    // One pass, so text a file or variable brings in is never interpolated again.
+    // One pass, so text a file, variable or secret brings in is never interpolated again.
     return value.replace(
-      /\$(\$?)\{(?:file:([^}]+)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)\}/g,
-      (whole, escaped, file: string | undefined, name: string | undefined, fallback: string | undefined) => {
+      /\$(\$?)\{(?:file:([^}]+)|secret:([^}]*)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)\}/g,
+      (
+        whole,
+        escaped,
+        file: string | undefined,
+        secretName: string | undefined,
+        name: string | undefined,
+        fallback: string | undefined,
+      ) => {
         if (escaped) return whole.slice(1);
         if (file !== undefined) return readSecretFile(file, path);
+        if (secretName !== undefined) return readSecret(secretName, secret, path);
         const found = env[name!];
         // As in the shell and Docker Compose, `:-` also covers a variable that is set but empty.
         if (found !== undefined && (found !== '' || fallback === undefined)) return found;
@@ -30,9 +50,39 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string
       },
     );
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...path, String(i)], secret));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k])]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], secret)]),
+    );
+  }
+  return value;
+}
+
+function readSecret(name: string, lookup: SecretLookup | undefined, path: string[]): string {
+  const where = path.join('.') || '(root)';
+  if (!lookup) {
+    throw new ConfigError(
+      `${where}: \${secret:${name}} needs a top-level secrets section (store and masterKey)`,
+    );
+  }
+  if (!SECRET_NAME.test(name)) {
+    throw new ConfigError(
+      `${where}: \${secret:${name}}: use 1-128 letters, digits, "_", "." or "-" as the name`,
+    );
+  }
+  let value: string | undefined;
+  try {
+    value = lookup(name);
+  } catch (err) {
+    // The store names its file and the secret, never a value.
+    if (!(err instanceof SecretStoreError || err instanceof ConfigError)) throw err;
+    throw new ConfigError(`${where}: ${err.message}`, { cause: err });
+  }
+  if (value === undefined) {
+    throw new ConfigError(
+      `${where}: secret ${name} is not in the secret store; add it with gatehouse secrets set ${name}`,
+    );
   }
   return value;
 }
@@ -48,40 +98,93 @@ function readSecretFile(file: string, path: string[]): string {
 }
 
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { prettyErrors: true });
-  } catch (err) {
-    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`, { cause: err });
-  }
+  const raw = yamlOf(text, file) ?? {};
+  // The secrets section is read first, with the environment and files only: it says where the
+  // values of `${secret:NAME}` everywhere else come from.
+  const { secrets: section, ...rest } = isRecord(raw) ? raw : { secrets: undefined };
+  const secrets = section === undefined ? undefined : secretsSection(section, file, env);
   let interpolated: unknown;
   try {
-    interpolated = interpolate(raw ?? {}, env);
+    interpolated = secrets
+      ? { ...(interpolate(rest, env, [], secretLookup(secrets, env)) as object), secrets }
+      : interpolate(raw, env);
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message}`, { cause: err });
   }
   const parsed = configSchema.safeParse(interpolated);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (issue) => `  - ${issue.path.join('.') || '(root)'}: ${hint(issue)}`,
-    );
-    throw new ConfigError(`${file}: invalid configuration:\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw invalid(file, parsed.error.issues);
   checkNames(parsed.data, file);
   return deepFreeze(parsed.data);
 }
 
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  let text: string;
+/** The `secrets` section of a config file alone (for `gatehouse secrets`), or undefined. */
+export async function readSecretsConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SecretsConfig | undefined> {
+  const raw = yamlOf(await readConfigText(file), file);
+  const section = isRecord(raw) ? raw['secrets'] : undefined;
+  return section === undefined ? undefined : secretsSection(section, file, env);
+}
+
+function secretsSection(section: unknown, file: string, env: NodeJS.ProcessEnv): SecretsConfig {
+  let interpolated: unknown;
   try {
-    text = await readFile(file, 'utf8');
+    interpolated = interpolate(section, env, ['secrets'], () => {
+      throw new ConfigError('the secrets section says where secrets come from; it cannot use ${secret:...}');
+    });
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = secretsSchema.safeParse(interpolated);
+  if (!parsed.success) throw invalid(file, parsed.error.issues, ['secrets']);
+  return parsed.data;
+}
+
+/** Reads the master key now (a missing key is an error even before any secret is used). */
+function secretLookup(secrets: SecretsConfig, env: NodeJS.ProcessEnv): SecretLookup {
+  let key: Buffer;
+  try {
+    key = loadMasterKey(secrets.masterKey, env);
+  } catch (err) {
+    throw new ConfigError(`secrets: ${(err as Error).message}`, { cause: err });
+  }
+  const store = secretStore(secrets.store, key);
+  return (name) => store.get(name);
+}
+
+function yamlOf(text: string, file: string): unknown {
+  try {
+    return parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(file: string, issues: z.core.$ZodIssue[], prefix: string[] = []): ConfigError {
+  const lines = issues.map(
+    (issue) => `  - ${[...prefix, ...issue.path].join('.') || '(root)'}: ${hint(issue)}`,
+  );
+  return new ConfigError(`${file}: invalid configuration:\n${lines.join('\n')}`);
+}
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  return parseConfig(await readConfigText(file), file, env);
+}
+
+async function readConfigText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigError(
       `${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
       { cause: err },
     );
   }
-  return parseConfig(text, file, env);
 }
 
 function hint(issue: z.core.$ZodIssue): string {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { policySchema } from '../policy/schema.ts';
 import { authSchema } from './auth-schema.ts';
+import { secretsSchema } from './secrets-schema.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use 1-32 letters, digits, "_" or "-"');
 
@@ -120,6 +121,8 @@ export const configSchema = z.strictObject({
   auth: authSchema,
   /** Who may see and call what (docs/configuration.md, `policy`). No rules: everything is allowed. */
   policy: policySchema.prefault({}),
+  /** The encrypted local secret store `${secret:NAME}` reads and `gatehouse secrets` writes. */
+  secrets: secretsSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
