@@ -32,6 +32,10 @@ export const ERRORS = {
   unknown_resource: { http: 200, rpc: -32602, fault: 'client' },
   unknown_prompt: { http: 200, rpc: -32602, fault: 'client' },
   policy_denied: { http: 200, rpc: -32003, fault: 'client' },
+  /** The upstream acts for the user, who has not authorized it yet (see url_elicitation_required). */
+  authorization_required: { http: 200, rpc: -32004, fault: 'client' },
+  /** 2025-11-25: the same, for a client that can open the link itself (URL-mode elicitation). */
+  url_elicitation_required: { http: 200, rpc: -32042, fault: 'client' },
   too_many_sessions: { http: 503, rpc: -32000, fault: 'gateway' },
   shutting_down: { http: 503, rpc: -32000, fault: 'gateway' },
   upstream_unavailable: { http: 200, rpc: -32603, fault: 'upstream' },

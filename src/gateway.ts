@@ -2,6 +2,7 @@
 // graceful stop. Wiring only; behaviour lives in transport/, session/, route/ and upstream/.
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
+import { credentialSourcesFor } from './credentials/from-config.ts';
 import { authenticatorFor } from './identity/from-config.ts';
 import { createThrottle } from './identity/throttle.ts';
 import { compilePolicy } from './policy/engine.ts';
@@ -44,6 +45,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
   let policy = compilePolicy(config.policy);
   const throttle = createThrottle();
   let authenticate = authenticatorFor(config.auth, throttle);
+  let credentials = credentialSourcesFor(config, log);
   warnAnonymous(config, log);
   const ctx: GatewayContext = {
     get config() {
@@ -57,6 +59,9 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     log,
     authenticate: (req) => authenticate(req),
+    get credentials() {
+      return credentials;
+    },
     get policy() {
       return policy;
     },
@@ -86,7 +91,9 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       return config;
     },
     reload(next) {
+      const nextCredentials = credentialSourcesFor(next, log, credentials);
       config = next;
+      credentials = nextCredentials;
       authenticate = authenticatorFor(next.auth, throttle);
       policy = compilePolicy(next.policy);
       warnAnonymous(next, log);

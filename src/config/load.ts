@@ -202,6 +202,13 @@ function checkNames(config: Config, file: string): void {
       `${file}: auth.resource: set the gateway's public MCP URL (tokens must name it as their audience), or give each auth.jwt entry an audience`,
     );
   }
+  for (const [name, u] of Object.entries(config.upstreams)) {
+    if (u.transport !== 'stdio' && u.onBehalfOf && u.share === 'gateway') {
+      throw new ConfigError(
+        `${file}: upstreams.${name}: share "gateway" cannot act for each user (onBehalfOf); use share "session"`,
+      );
+    }
+  }
   for (const [name, vs] of Object.entries(config.virtualServers)) {
     for (const server of vs.servers ?? []) {
       if (!(server in config.upstreams)) {

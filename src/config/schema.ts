@@ -36,11 +36,38 @@ const stdioUpstream = z.strictObject({
   ...upstreamCommon,
 });
 
+const delegation = {
+  /** The gateway's client at that authorization server. */
+  clientId: z.string().min(1),
+  /** Absent for a public client; write it as `${secret:NAME}` or `${file:PATH}`. */
+  clientSecret: z.string().min(1).optional(),
+  scopes: z.array(z.string()).default([]),
+  /** The RFC 8707 resource tokens are asked for; the upstream's URL by default. */
+  resource: z.url().optional(),
+};
+
+/**
+ * Calls the upstream as the calling user. `oauth`: each user authorizes the gateway once at the
+ * upstream's authorization server (authorization code + PKCE); their tokens are kept encrypted
+ * and refreshed. `token-exchange`: the caller's token is exchanged at `issuer` (RFC 8693) for one
+ * issued for this upstream. Either way the client's own token never goes upstream.
+ */
+const onBehalfOfSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('oauth'), issuer: z.url(), ...delegation }),
+  z.strictObject({
+    method: z.literal('token-exchange'),
+    issuer: z.url(),
+    audience: z.string().optional(),
+    ...delegation,
+  }),
+]);
+
 const httpUpstream = z.strictObject({
   /** `http` is Streamable HTTP; `sse` is the legacy HTTP+SSE transport (2024-11-05). */
   transport: z.enum(['http', 'sse']),
   url: z.url({ protocol: /^https?$/ }),
   headers: z.record(z.string(), z.string()).default({}),
+  onBehalfOf: onBehalfOfSchema.optional(),
   ...upstreamCommon,
 });
 
@@ -119,6 +146,11 @@ export const configSchema = z.strictObject({
   }),
   virtualServers: z.record(name, virtualServerSchema).default({}),
   auth: authSchema,
+  /**
+   * Where users' upstream tokens (`onBehalfOf.method: oauth`) are kept, each entry sealed with
+   * the master key of the `secrets` section.
+   */
+  userTokens: z.strictObject({ file: z.string().min(1) }).optional(),
   /** Who may see and call what (docs/configuration.md, `policy`). No rules: everything is allowed. */
   policy: policySchema.prefault({}),
   /** The encrypted local secret store `${secret:NAME}` reads and `gatehouse secrets` writes. */
@@ -127,5 +159,6 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type OnBehalfOf = z.infer<typeof onBehalfOfSchema>;
 export type NamingConfig = z.infer<typeof namingSchema>;
 export type VirtualServerConfig = z.infer<typeof virtualServerSchema>;

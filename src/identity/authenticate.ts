@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../config/auth-schema.ts';
 import type { JwtVerifier } from './jwt.ts';
-import type { Principal } from './principal.ts';
+import { type Principal, rememberToken } from './principal.ts';
 import { throttleKey } from './throttle.ts';
 
 /** What authentication needs from the API-key store. */
@@ -135,6 +135,7 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
     }
     if (!deps.jwt) return { ok: false, reason: 'bearer tokens are not enabled' };
     const result = await deps.jwt.verify(token);
+    if (result.ok) rememberToken(result.principal, token);
     return result.ok ? result : { ok: false, reason: `token ${result.reason.replace(/_/g, ' ')}` };
   }
 }

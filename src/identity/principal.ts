@@ -31,3 +31,18 @@ const ANONYMOUS: Principal = Object.freeze({
 export function anonymousPrincipal(): Principal {
   return ANONYMOUS;
 }
+
+/**
+ * The token a JWT principal presented, kept beside it rather than in it so no serialization of a
+ * principal (logs, audit) can carry it. Read only to exchange it at the IdP (RFC 8693).
+ */
+const presented = new WeakMap<Principal, string>();
+
+export function rememberToken(principal: Principal, token: string): Principal {
+  presented.set(principal, token);
+  return principal;
+}
+
+export function presentedToken(principal: Principal): string | undefined {
+  return presented.get(principal);
+}

@@ -1,6 +1,7 @@
 // The upstream lists behind a session's catalog: fetched on first need (all pages), kept until
 // an upstream says its list changed or the upstream restarts, then fetched again.
 
+import { GatewayError } from '../errors.ts';
 import type { Response } from '../jsonrpc.ts';
 import { Catalog, type UpstreamLists, type View } from '../route/catalog.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
@@ -28,14 +29,21 @@ export class Lists {
   #onChange: (kind: Kind) => void;
 
   #log: (line: string) => void;
+  #known?: Map<string, UpstreamLists>;
 
+  /**
+   * `known` holds what each upstream acting for the user last listed for anyone: a user who has
+   * not authorized it yet sees those items, and calling one gets them the link to authorize.
+   */
   constructor(
     view: View,
     supervisors: ReadonlyMap<string, Supervisor>,
     onChange: (kind: Kind) => void,
     log: (line: string) => void,
+    known?: Map<string, UpstreamLists>,
   ) {
     this.#log = log;
+    this.#known = known;
     this.#view = view;
     this.#supervisors = supervisors;
     this.#onChange = onChange;
@@ -71,8 +79,12 @@ export class Lists {
         let client: UpstreamClient;
         try {
           client = await s.get();
-        } catch {
+        } catch (err) {
           // Unavailable for now: its supervisor retries, and a reconnect invalidates the lists.
+          // One that waits for this user to authorize it shows what it is known to offer.
+          if (needsSignIn(err) && !this.#fetched.has(s.name)) {
+            this.#fetched.set(s.name, { ...(this.#known?.get(s.name) ?? signInPlaceholder(s.name)) });
+          }
           return;
         }
         const lists = this.#fetched.get(s.name) ?? {};
@@ -89,6 +101,7 @@ export class Lists {
             },
           ),
         );
+        if (s.delegated) this.#known?.set(s.name, { ...lists });
       }),
     );
     const catalog = new Catalog(this.#view, this.#fetched);
@@ -106,6 +119,25 @@ export class Lists {
     }
     return catalog;
   }
+}
+
+/**
+ * What an upstream acting for the user shows before anyone has authorized it (so nothing is known
+ * of its tools): one tool whose call answers with the link to authorize it. Never forwarded: the
+ * upstream cannot be reached without the user's token, and once it can, its real list replaces this.
+ */
+function signInPlaceholder(server: string): UpstreamLists {
+  const tool = {
+    name: 'authorize',
+    description: `Connect your ${server} account through Gatehouse: returns a link for the user to open, after which ${server}'s tools appear.`,
+    inputSchema: { type: 'object', properties: {} },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  };
+  return { tools: [tool] };
+}
+
+function needsSignIn(err: unknown): boolean {
+  return err instanceof GatewayError && err.code === 'authorization_required' && err.data !== undefined;
 }
 
 /** Field that identifies an item of each list; items without it are dropped as malformed. */

@@ -24,6 +24,8 @@ export interface Upstreams {
    * upstream (the first to subscribe, the last to unsubscribe) or is already true there.
    */
   passesSubscription(server: string, method: string, uri: string): boolean;
+  /** The answer when an upstream acting for the user needs the user to authorize it first. */
+  authorizationNeeded(request: Request, err: GatewayError): Response;
   /** The policy in force when the call started. */
   readonly policy: Policy;
   log(line: string): void;
@@ -234,6 +236,9 @@ async function forward(
     });
     return { ...response, id: request.id };
   } catch (err) {
+    if (err instanceof GatewayError && err.code === 'authorization_required') {
+      return u.authorizationNeeded(request, err);
+    }
     if (err instanceof GatewayError) return fail(request.id, err);
     throw err;
   }

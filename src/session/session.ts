@@ -2,9 +2,11 @@
 // on its behalf (1:1 mirroring), so a server→client request always finds its way back to the
 // client whose call caused it, and nothing outlives the session.
 import type { Config, UpstreamConfig } from '../config/schema.ts';
+import type { CredentialSources } from '../credentials/upstream-credential.ts';
+import { subjectOf, userCredential } from '../credentials/upstream-credential.ts';
 import { asGatewayError, GatewayError } from '../errors.ts';
 import { IdTable } from '../id-table.ts';
-import type { Principal } from '../identity/principal.ts';
+import { anonymousPrincipal, type Principal } from '../identity/principal.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import type { Policy } from '../policy/engine.ts';
 import { type Catalog, type View, viewFor } from '../route/catalog.ts';
@@ -33,6 +35,10 @@ export interface SessionInit {
   pooled?: boolean;
   /** Who opened the session (a principal key): only they may use it. */
   owner?: string;
+  /** The caller, for upstreams that act for the user (`onBehalfOf`); updated by each request. */
+  principal?: Principal;
+  /** Where user tokens for those upstreams come from. */
+  credentials?: CredentialSources;
   /** The policy in force now (replaced on reload). */
   policy(): Policy;
   log(line: string): void;
@@ -72,12 +78,14 @@ export class Session {
   /** Long-lived things that keep the session in use without a call in flight (listen streams). */
   #holds = 0;
   #closeHooks: (() => void)[] = [];
+  #principal: Principal;
 
   constructor(init: SessionInit) {
     this.id = init.id;
     this.protocolVersion = init.protocolVersion;
     this.clientCapabilities = init.clientCapabilities;
     this.owner = init.owner ?? 'anonymous';
+    this.#principal = init.principal ?? anonymousPrincipal();
     this.#init = init;
     this.#view = init.view;
     this.#config = init.config;
@@ -96,6 +104,9 @@ export class Session {
     }
     this.#lists = this.#newLists();
     this.#routing = this.#snapshot();
+    const users = init.credentials?.users;
+    if (users)
+      this.#closeHooks.push(users.onAuthorized((u, subject, id) => this.#authorized(u, subject, id)));
   }
 
   get view(): View {
@@ -156,6 +167,7 @@ export class Session {
   /** Handles one client request; always resolves with the response to send. */
   async handle(request: Request, sink: CallSink, principal: Principal): Promise<Response> {
     this.lastSeen = Date.now();
+    this.#principal = principal; // The same caller (the owner), perhaps with a renewed token.
     if (this.#closed) return fail(request.id, new GatewayError('session_not_found', 'Session ended'));
     const token = cancelToken();
     this.#inFlight.set(request.id, token);
@@ -279,6 +291,16 @@ export class Session {
     return new Supervisor({
       name: server,
       config,
+      credential:
+        config.transport !== 'stdio' && config.onBehalfOf && this.#init.credentials
+          ? userCredential(
+              this.#init.credentials,
+              server,
+              config.url,
+              config.onBehalfOf,
+              () => this.#principal,
+            )
+          : undefined,
       init: this.#upstreamInit,
       attribution: this.#init.pooled ? 'sole' : 'newest',
       log: this.#init.log,
@@ -299,6 +321,7 @@ export class Session {
       log: this.#init.log,
       catalog: () => lists.catalog(),
       supervisors: () => supervisors,
+      authorizationNeeded: (request, err) => this.#authorizationReply(request, err),
       passesSubscription: (server, method, uri) => {
         const s = supervisors.get(server);
         const listener = s?.shared ? this.#sharedListeners.get(s) : undefined;
@@ -314,6 +337,7 @@ export class Session {
       this.#supervisors,
       (kind) => this.broadcast({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` }),
       this.#init.log,
+      this.#init.credentials?.lists,
     );
   }
 
@@ -330,6 +354,57 @@ export class Session {
         (err: unknown) => this.#init.log(`[${server}] resource update not delivered: ${String(err)}`),
       );
     } else if (n.method === 'notifications/message') this.broadcast(n);
+  }
+
+  /**
+   * A user finished authorizing an upstream: if it was this session's user, the upstream's lists
+   * are fetched again (the client is told they changed) and a URL-mode elicitation is completed.
+   */
+  #authorized(upstream: string, subject: string, elicitationId: string): void {
+    if (!this.#supervisors.has(upstream) || subject !== subjectOf(this.#principal)) return;
+    this.#lists.invalidate(upstream);
+    if (this.#opensLinks()) {
+      this.broadcast({
+        jsonrpc: '2.0',
+        method: 'notifications/elicitation/complete',
+        params: { elicitationId },
+      });
+    }
+  }
+
+  /** Whether the client opens links itself (URL-mode elicitation, 2025-11-25 sessions). */
+  #opensLinks(): boolean {
+    const elicitation = this.clientCapabilities.elicitation as { url?: unknown } | undefined;
+    return !this.#init.pooled && this.protocolVersion === '2025-11-25' && elicitation?.url !== undefined;
+  }
+
+  /**
+   * The answer to a request that needs the user to authorize an upstream first: for a client
+   * that opens links, the URL-mode elicitation error; for a tool call, a tool error the model can
+   * read the link from; otherwise a plain error with the link in its message.
+   */
+  #authorizationReply(request: Request, err: GatewayError): Response {
+    const link = err.data as { url: string; elicitationId: string } | undefined;
+    if (link && this.#opensLinks()) {
+      const elicitation = {
+        mode: 'url',
+        elicitationId: link.elicitationId,
+        url: link.url,
+        message: err.message,
+      };
+      return fail(
+        request.id,
+        new GatewayError('url_elicitation_required', err.message, { data: { elicitations: [elicitation] } }),
+      );
+    }
+    if (request.method === 'tools/call') {
+      return {
+        jsonrpc: '2.0',
+        id: request.id,
+        result: { content: [{ type: 'text', text: err.message }], isError: true },
+      };
+    }
+    return fail(request.id, new GatewayError('authorization_required', err.message));
   }
 
   #unrelatedRequest(r: Request): Promise<ServerRequestAnswer> {

@@ -1,5 +1,6 @@
 // What the downstream edge needs from the running gateway.
 import type { Config } from '../config/schema.ts';
+import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import type { AuthOutcome } from '../identity/authenticate.ts';
 import type { Policy } from '../policy/engine.ts';
 import type { SessionRegistry } from '../session/registry.ts';
@@ -17,6 +18,8 @@ export interface GatewayContext {
   log(line: string): void;
   /** The policy in force for new work (replaced on reload). */
   readonly policy: Policy;
+  /** Tokens for upstreams that act for the user (`onBehalfOf`). */
+  readonly credentials: CredentialSources;
   /** Who is calling: a principal, or the refusal to answer with. */
   authenticate(req: import('node:http').IncomingMessage): Promise<AuthOutcome>;
   /** Counts a piece of client work as in flight until it settles (for graceful drain). */

@@ -7,6 +7,7 @@ import { admit, serveResourceMetadata } from './edge-auth.ts';
 import { checkOrigin } from './guard.ts';
 import { handleLegacyMessage, handleLegacySse } from './legacy-sse.ts';
 import { handleModernPost, isModernRequest } from './modern.ts';
+import { serveOAuthPages } from './oauth-pages.ts';
 import { sendError } from './reply.ts';
 import { handleSessionDelete, handleSessionGet, handleSessionPost, readPost } from './streamable.ts';
 
@@ -37,6 +38,8 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
     res.end(JSON.stringify({ status: ctx.draining ? 'draining' : 'ok', sessions: ctx.registry.size }));
     return;
   }
+  // Pages a browser opens (no MCP client, no Origin check: they check their own requests).
+  if (pathname.startsWith('/oauth/') && (await serveOAuthPages(ctx, req, res, pathname))) return;
   const forbidden = checkOrigin(req, ctx.config.listen);
   if (forbidden) return sendError(res, forbidden);
   if (req.method === 'GET' && serveResourceMetadata(ctx, req, res, pathname)) return;

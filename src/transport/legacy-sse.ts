@@ -69,7 +69,7 @@ export async function handleLegacyMessage(
       view,
       protocolVersion: SESSION_VERSIONS.includes(requested) ? requested : '2024-11-05',
       params,
-      owner: caller,
+      principal: principalOf(req),
       channel: pending.channel,
     });
     await session.connectAll();

@@ -64,7 +64,7 @@ export async function handleModernPost(
   const params = message.params!;
   const meta = params._meta as Record<string, unknown>;
   const capabilities = meta[`${META}clientCapabilities`] as Record<string, unknown>;
-  const session = await pooled(ctx, virtualServer, capabilities);
+  const session = await pooled(ctx, virtualServer, capabilities, principalOf(req));
 
   if (method === 'server/discover') {
     return reply(
@@ -173,11 +173,23 @@ function stripMeta(params: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** One shared upstream context per (virtual server, client capabilities): stateless clients reuse it. */
-async function pooled(ctx: GatewayContext, virtualServer: string | undefined, caps: Record<string, unknown>) {
+async function pooled(
+  ctx: GatewayContext,
+  virtualServer: string | undefined,
+  caps: Record<string, unknown>,
+  principal: Principal,
+) {
   const view = viewFor(ctx.config, virtualServer);
   if (!view) throw new GatewayError('not_found', `No virtual server named ${JSON.stringify(virtualServer)}`);
   const routable = routableCapabilities(caps);
-  const key = `modern:${virtualServer ?? ''}:${JSON.stringify(routable)}`;
+  // An upstream that acts for the user must never carry one caller's token for another: such
+  // views get a context per caller.
+  const perCaller = view.servers.some((s) => {
+    const u = ctx.config.upstreams[s];
+    return u !== undefined && u.transport !== 'stdio' && u.onBehalfOf !== undefined;
+  });
+  const owner = perCaller ? principalKey(principal) : '';
+  const key = `modern:${virtualServer ?? ''}:${JSON.stringify(routable)}:${owner}`;
   const existing = ctx.pool.get(key);
   if (existing) return existing.session;
   let starting = startingByPool.get(ctx.pool);
@@ -197,6 +209,9 @@ async function pooled(ctx: GatewayContext, virtualServer: string | undefined, ca
     shared: ctx.shared,
     policy: () => ctx.policy,
     pooled: true,
+    principal,
+    owner: owner || undefined,
+    credentials: ctx.credentials,
     log: ctx.log,
   });
   const ready = session.connectAll().then(() => {

@@ -1,14 +1,24 @@
 // Opening a session-era session from an `initialize` request: the session, wired to the channel
 // its messages go back on, and registered. Shared by Streamable HTTP and the legacy SSE transport.
+
+import type { Principal } from '../identity/principal.ts';
 import type { Params } from '../jsonrpc.ts';
 import type { View } from '../route/catalog.ts';
 import { Session } from '../session/session.ts';
 import type { Channel } from './channel.ts';
 import type { GatewayContext } from './context.ts';
+import { principalKey } from './edge-auth.ts';
 
 export function openSession(
   ctx: GatewayContext,
-  o: { id: string; view: View; protocolVersion: string; params: Params; owner: string; channel: Channel },
+  o: {
+    id: string;
+    view: View;
+    protocolVersion: string;
+    params: Params;
+    principal: Principal;
+    channel: Channel;
+  },
 ): Session {
   const session = new Session({
     id: o.id,
@@ -19,7 +29,9 @@ export function openSession(
     clientInfo: (o.params.clientInfo ?? {}) as Record<string, unknown>,
     shared: ctx.shared,
     policy: () => ctx.policy,
-    owner: o.owner,
+    owner: principalKey(o.principal),
+    principal: o.principal,
+    credentials: ctx.credentials,
     log: ctx.log,
   });
   session.broadcast = (n) => o.channel.broadcast(n);

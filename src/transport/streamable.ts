@@ -108,7 +108,7 @@ async function initialize(
     view,
     protocolVersion,
     params,
-    owner: principalKey(principalOf(req)),
+    principal: principalOf(req),
     channel,
   });
   await session.connectAll();

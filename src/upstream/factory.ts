@@ -5,14 +5,27 @@ import { createStdioTransport } from './stdio.ts';
 import { createStreamableHttpTransport, type HttpOptions } from './streamable-http.ts';
 import type { UpstreamTransport } from './transport.ts';
 
-export function createTransport(config: UpstreamConfig, log: (line: string) => void): UpstreamTransport {
+/** `credential` gives the Authorization header of an upstream that acts for the user. */
+export function createTransport(
+  config: UpstreamConfig,
+  log: (line: string) => void,
+  credential?: () => string | undefined,
+): UpstreamTransport {
   switch (config.transport) {
     case 'stdio':
       return createStdioTransport({ ...config, onStderr: log });
     case 'http':
-      return createStreamableHttpTransport({ ...httpOptions(config.url, config.headers), onWarning: log });
+      return createStreamableHttpTransport({
+        ...httpOptions(config.url, config.headers),
+        credential,
+        onWarning: log,
+      });
     case 'sse':
-      return createLegacySseTransport({ ...httpOptions(config.url, config.headers), onWarning: log });
+      return createLegacySseTransport({
+        ...httpOptions(config.url, config.headers),
+        credential,
+        onWarning: log,
+      });
   }
 }
 

@@ -16,13 +16,19 @@ export function createLegacySseTransport(options: HttpOptions): UpstreamTranspor
   const stream = new AbortController();
   let postUrl: Target | undefined;
   let closed = false;
+  const headers = (extra: Record<string, string>) => {
+    const credential = options.credential?.();
+    return credential
+      ? { ...options.headers, ...extra, authorization: credential }
+      : { ...options.headers, ...extra };
+  };
 
   const transport: UpstreamTransport = {
     async start() {
       const res = await exchange(
         streamTarget,
         'GET',
-        { ...options.headers, accept: 'text/event-stream' },
+        headers({ accept: 'text/event-stream' }),
         undefined,
         stream.signal,
       );
@@ -72,7 +78,7 @@ export function createLegacySseTransport(options: HttpOptions): UpstreamTranspor
       const res = await exchange(
         postUrl,
         'POST',
-        { ...options.headers, 'content-type': 'application/json' },
+        headers({ 'content-type': 'application/json' }),
         JSON.stringify(message),
         AbortSignal.timeout(POST_TIMEOUT_MS),
       );

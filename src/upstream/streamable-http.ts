@@ -36,6 +36,8 @@ export class SessionExpired extends Error {
 export interface HttpOptions {
   url: string;
   headers: Record<string, string>;
+  /** The Authorization header for the next request, when it acts for a user (changes as tokens renew). */
+  credential?: () => string | undefined;
   onWarning?: (text: string) => void;
 }
 
@@ -51,6 +53,8 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
   let stateless = false;
   const headers = (extra: Record<string, string>, message?: Message): Record<string, string> => {
     const h: Record<string, string> = { ...options.headers, ...extra };
+    const credential = options.credential?.();
+    if (credential) h.authorization = credential;
     if (sessionId) h['mcp-session-id'] = sessionId;
     if (protocolVersion) h['mcp-protocol-version'] = protocolVersion;
     if (stateless && message && 'method' in message) {

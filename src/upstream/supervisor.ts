@@ -2,6 +2,7 @@
 // stateless clients): connects on demand, restarts with exponential backoff when the connection
 // dies, and closes for good when its owner is done.
 import type { UpstreamConfig } from '../config/schema.ts';
+import type { Credential } from '../credentials/upstream-credential.ts';
 import { GatewayError } from '../errors.ts';
 import type { Attribution, InitializeResult, SessionHooks } from './calls.ts';
 import { UpstreamClient } from './client.ts';
@@ -21,6 +22,8 @@ export interface SupervisorOptions {
   shared?: boolean;
   /** For upstreams that are not shared: how to tie server messages to calls (default `newest`). */
   attribution?: Attribution;
+  /** For an upstream that acts for the user: the token its connection carries. */
+  credential?: Credential;
   /** A restarted upstream may list different things: the owner refreshes and notifies. */
   onRestart(): void;
   log(line: string): void;
@@ -31,6 +34,8 @@ export class Supervisor {
   readonly config: UpstreamConfig;
   /** Serves every session (`share: gateway`) rather than one. */
   readonly shared: boolean;
+  /** Acts for the calling user (`onBehalfOf`): connects only with that user's token. */
+  readonly delegated: boolean;
   #options: SupervisorOptions;
   #client?: UpstreamClient;
   #connecting?: Promise<UpstreamClient>;
@@ -47,6 +52,7 @@ export class Supervisor {
     this.name = options.name;
     this.config = options.config;
     this.shared = options.shared === true;
+    this.delegated = options.credential !== undefined;
   }
 
   /** The live client, if connected now. */
@@ -66,7 +72,11 @@ export class Supervisor {
   /** Resolves with a connected client, or rejects with `upstream_unavailable`. */
   get(): Promise<UpstreamClient> {
     const live = this.current;
-    if (live) return Promise.resolve(live);
+    // Acting for a user: every call first makes sure the token it will carry is fresh.
+    if (live)
+      return this.#options.credential
+        ? this.#options.credential.ready().then(() => live)
+        : Promise.resolve(live);
     if (this.#connecting) return this.#connecting;
     if (this.#closed) return Promise.reject(this.#unavailable('the session has ended'));
     if (Date.now() < this.#retryAt) return Promise.reject(this.#unavailable(this.#lastError));
@@ -80,29 +90,36 @@ export class Supervisor {
   }
 
   #connect(): Promise<UpstreamClient> {
-    const { config, log } = this.#options;
+    const { config, log, credential } = this.#options;
     const started = Date.now();
-    const transport = createTransport(config, (line) => log(`[${this.name}] ${line}`));
-    const attribution = this.shared ? 'exact' : (this.#options.attribution ?? 'newest');
-    const client = new UpstreamClient(this.name, transport, attribution, {
-      ...this.#options.hooks,
-      onClose: (reason) => this.#onClose(client, reason, started),
-    });
-    this.#connectingClient = client;
-    this.#connecting = client
-      .connect(this.#options.init, config.connectTimeoutMs, config.era)
-      .then(() => {
+    let client: UpstreamClient | undefined;
+    const open = () => {
+      const header = credential && (() => credential.header());
+      const transport = createTransport(config, (line) => log(`[${this.name}] ${line}`), header);
+      const attribution = this.shared ? 'exact' : (this.#options.attribution ?? 'newest');
+      const opened = new UpstreamClient(this.name, transport, attribution, {
+        ...this.#options.hooks,
+        onClose: (reason) => this.#onClose(opened, reason, started),
+      });
+      client = opened;
+      this.#connectingClient = opened;
+      return opened.connect(this.#options.init, config.connectTimeoutMs, config.era).then(() => opened);
+    };
+    this.#connecting = (credential ? credential.ready().then(open) : open())
+      .then((connected) => {
         if (this.#closed) {
-          void client.close();
+          void connected.close();
           throw this.#unavailable('the session has ended');
         }
-        this.#client = client;
+        this.#client = connected;
         // Back after a failure: what it lists may be new to the sessions that missed it.
         if (this.#failures > 0) this.#options.onRestart();
-        return client;
+        return connected;
       })
       .catch((err: unknown) => {
-        void client.close();
+        // A user who has not authorized the upstream yet is an answer, not an outage: no backoff.
+        if (err instanceof GatewayError && err.code === 'authorization_required') throw err;
+        void client?.close();
         this.#lastError = rootCause(err);
         this.#failures++;
         this.#retryAt = Date.now() + this.#backoff();
