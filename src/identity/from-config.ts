@@ -15,6 +15,8 @@ export function authenticatorFor(auth: AuthConfig, throttle: AttemptThrottle) {
             ...issuer,
             // Config loading guarantees one of the two is set.
             audience: issuer.audience ?? [auth.resource!],
+            // Defaulted to the gateway's URL: its endpoints' URLs are the gateway's too.
+            endpointsOf: issuer.audience ? undefined : auth.resource,
           })),
         );
   return createAuthenticator(auth, { keys, jwt, throttle });

@@ -12,6 +12,13 @@ export interface IssuerConfig {
   issuer: string;
   /** The audiences a token must name at least one of: the gateway's own resource URL(s). */
   audience: string[];
+  /**
+   * The gateway's resource URL when the audience is left to default to it: a token may then
+   * name, instead, any URL on its origin — an endpoint's own resource URL (`…/mcp/<virtual>`),
+   * which is what MCP clients ask for (RFC 8707). That the token is used at *that* endpoint is
+   * checked at the edge (edge-auth.ts), which knows the endpoint.
+   */
+  endpointsOf?: string;
   /** Skips discovery when given. */
   jwksUri?: string;
   clockSkewSeconds: number;
@@ -69,11 +76,15 @@ export function createJwtVerifier(issuers: readonly IssuerConfig[]): JwtVerifier
       try {
         const { payload } = await jwtVerify(token, keys, {
           issuer: config.issuer,
-          audience: config.audience,
+          audience: config.endpointsOf === undefined ? config.audience : undefined,
+          requiredClaims: ['aud'],
           clockTolerance: config.clockSkewSeconds,
           algorithms: ALGORITHMS,
           currentDate: now,
         });
+        if (config.endpointsOf !== undefined && !forThisGateway(payload.aud, config, config.endpointsOf)) {
+          return { ok: false, reason: 'wrong_audience' };
+        }
         return { ok: true, principal: toPrincipal(payload, config), scopes: scopesOf(payload) };
       } catch (err) {
         return { ok: false, reason: failure(err) };
@@ -93,6 +104,13 @@ async function discover(config: IssuerConfig): Promise<string> {
     throw new Error(`discovery for ${config.issuer} failed`);
   }
   return document.jwks_uri;
+}
+
+/** Whether a token names the gateway: one of its audiences, or a URL on the gateway's origin. */
+function forThisGateway(aud: JWTPayload['aud'], config: IssuerConfig, gateway: string): boolean {
+  const origin = new URL(gateway).origin;
+  const named = typeof aud === 'string' ? [aud] : (aud ?? []);
+  return named.some((a) => config.audience.includes(a) || URL.parse(a)?.origin === origin);
 }
 
 function failure(err: unknown): JwtFailure {

@@ -75,6 +75,9 @@ export async function admit(
     }
     outcome = NO_CREDENTIALS;
   } else outcome = await ctx.authenticate(req);
+  if (outcome.ok && !meantForEndpoint(ctx, req, endpoint, outcome.principal)) {
+    outcome = { ok: false, status: 401, error: 'invalid_token', description: 'token for another endpoint' };
+  }
   if (!outcome.ok) {
     const metadataUrl = `${origin(ctx, req)}${METADATA_PREFIX}${endpoint}`;
     const headers: Record<string, string> = {};
@@ -105,6 +108,30 @@ export async function admit(
   }
   (req as Admitted)[PRINCIPAL] = principal;
   return principal;
+}
+
+/**
+ * Whether a JWT names this endpoint. The verifier has checked that it is for this gateway: one of
+ * the issuer's configured audiences, or — where the audience defaults to `auth.resource` — the
+ * resource URL of one of its endpoints, as an MCP client asks for the URL it connects to (its
+ * protected-resource metadata names it). Such a token is good at that endpoint only; a legacy
+ * client posts to `/message` with the token it opened its `/sse[/<name>]` stream with.
+ */
+function meantForEndpoint(ctx: GatewayContext, req: IncomingMessage, endpoint: string, p: Principal) {
+  if (p.kind !== 'jwt') return true;
+  const auth = ctx.config.auth;
+  const audience = auth.jwt.find((i) => i.issuer === p.claims?.iss)?.audience ?? [auth.resource];
+  const own = resourceUrl(ctx, req, endpoint);
+  const stream = endpoint === '/message' ? resourceUrl(ctx, req, '/sse') : undefined;
+  const aud = p.claims?.aud;
+  const named: unknown[] = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  return named.some(
+    (a) =>
+      typeof a === 'string' &&
+      (audience.includes(a) ||
+        a === own ||
+        (stream !== undefined && (a === stream || a.startsWith(`${stream}/`)))),
+  );
 }
 
 /** A stable name for "the same caller", to bind sessions to whoever opened them. */

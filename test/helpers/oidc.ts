@@ -64,6 +64,7 @@ export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssu
     // Lifetimes set here only to keep the provider from warning about its defaults.
     ttl: {
       AccessToken: accessTokenTTL,
+      ClientCredentials: accessTokenTTL,
       Grant: 3600,
       Interaction: 600,
       RefreshToken: 86_400,
@@ -86,6 +87,8 @@ export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssu
         }),
       },
     },
+    // Resource scopes listed too: dynamic registration refuses a client whose `scope` names others.
+    scopes: ['openid', 'offline_access', ...scope.split(' ')],
     // PKCE (S256, the only method oidc-provider offers) for every client, not only public ones.
     pkce: { required: () => true },
     extraTokenClaims: (_ctx, token) => {
