@@ -27,9 +27,14 @@ export interface Condition {
   readonly source: string;
   /**
    * Whether the expression reads `args`. A list request has no arguments, so visibility cannot
-   * evaluate such a condition and has to assume it may pass (see engine.ts `visibleFor`).
+   * evaluate such a condition and has to assume it may pass (see visibility.ts `visibility`).
    */
   readonly usesArgs: boolean;
+  /**
+   * Whether the expression reads `target`. One that does not has the same outcome for every
+   * target of one list request (same principal, same `now`), so filtering runs it once per list.
+   */
+  readonly usesTarget: boolean;
   readonly program: (ctx: CelContext) => unknown;
 }
 
@@ -50,7 +55,8 @@ export function compileCondition(source: string): { condition: Condition } | { e
   if (checked.type !== 'bool' && checked.type !== 'dyn') {
     return { error: `CEL condition must be a bool, but this one gives ${checked.type}` };
   }
-  return { condition: { source, usesArgs: readsVariable(program.ast, 'args'), program } };
+  const usesArgs = readsVariable(program.ast, 'args');
+  return { condition: { source, usesArgs, usesTarget: readsVariable(program.ast, 'target'), program } };
 }
 
 export function evaluate(condition: Condition, ctx: CelContext): Outcome {

@@ -11,6 +11,7 @@
 //      default). Only allows count here: were a governing deny enough, a deny whose condition
 //      is false would still deny, and `deny ... when: args.amount > 1000` would deny every call.
 //   6. In `shadow` mode the decision is computed and reported (`wouldAllow`), never applied.
+import { listIndexes } from './list-index.ts';
 import { type CompiledRule, celContext, compileRules, conditionHolds } from './rules.ts';
 import type { PolicyConfig } from './schema.ts';
 import { type ShapeRules, shapeCache } from './shapes.ts';
@@ -29,9 +30,10 @@ export interface Policy {
   /** What the rules say about visibility, whatever the mode (for shadow-mode reporting). */
   wouldSee(principal: Principal, target: Target, options?: DecideOptions): boolean;
   /**
-   * The visible part of a list. Pass the same array object while the list is unchanged: what
-   * was worked out for it is kept per principal shape, and only verdicts that depend on the
-   * time or claims are redone. Treat both the array and its items as immutable.
+   * The visible part of a list. Pass the same array object while the list is unchanged: which
+   * rules govern each item is worked out once for the array (whoever asks), the verdicts once
+   * per principal shape, and only verdicts that depend on the time or claims are redone. Treat
+   * both the array and its items as immutable.
    */
   filter<T extends Target>(
     principal: Principal,
@@ -54,6 +56,7 @@ export function compilePolicy(config: PolicyConfig, options: CompileOptions = {}
   const rules = compileRules(config.rules);
   const rulesFor = shapeCache(rules, options.maxShapes ?? 1000);
   const governing = targetIndex(rules, options.maxTargets ?? 50_000);
+  const indexOf = listIndexes(governing);
   const { mode, unmatched } = config;
   const inactive = mode === 'off' || rules.length === 0;
 
@@ -113,9 +116,11 @@ export function compilePolicy(config: PolicyConfig, options: CompileOptions = {}
     if (inactive || mode !== 'enforce') return targets;
     const shape = rulesFor(principal);
     const now = opts?.now ?? new Date();
-    return filterList(targets, shape.lists, (t) =>
-      visibility(governing(t), shape, principal, t, unmatched, now),
-    );
+    let memo: Uint8Array | undefined; // conditions not reading `target`: one outcome per list
+    return filterList(targets, indexOf(targets), shape, unmatched, (t, rulesOfT) => {
+      memo ??= new Uint8Array(rules.length);
+      return visibility(rulesOfT, shape, principal, t, unmatched, now, memo);
+    });
   };
 
   return {

@@ -116,6 +116,8 @@ export interface TargetChecks {
   /** Literal server names when the rule only names servers, for the per-server index. */
   readonly serverLiterals: readonly string[] | undefined;
   readonly checks: readonly Check<Target>[];
+  /** The same without the name check: what is left once an index has matched a name glob. */
+  readonly besidesName: readonly Check<Target>[];
 }
 
 /**
@@ -147,12 +149,13 @@ export function targetChecks(t: PolicyRule['targets']): TargetChecks {
     const server = globsMatcher(t.servers);
     checks.push({ what: `server is one of ${list(t.servers)}`, test: (target) => server(target.server) });
   }
-  if (listed) {
-    checks.push({
-      what: `name matches ${described.join(' or ')}`,
-      test: (target) => byKind[target.kind]?.(target.name) === true,
-    });
-  }
+  const name: Check<Target> | undefined = listed
+    ? {
+        what: `name matches ${described.join(' or ')}`,
+        test: (target) => byKind[target.kind]?.(target.name) === true,
+      }
+    : undefined;
+  if (name) checks.push(name);
   if (!t.virtualServers.includes('*')) {
     const vs = globsMatcher(t.virtualServers);
     checks.push({
@@ -167,5 +170,5 @@ export function targetChecks(t: PolicyRule['targets']): TargetChecks {
         (target.kind === 'tool' ? toolHint(target.annotations, key) : target.annotations?.[key]) === value,
     });
   }
-  return { serverLiterals: literals(t.servers), checks };
+  return { serverLiterals: literals(t.servers), checks, besidesName: checks.filter((c) => c !== name) };
 }

@@ -16,6 +16,11 @@ export interface CompiledRule {
   readonly targetChecks: readonly Check<Target>[];
   readonly appliesTo: (principal: Principal) => boolean;
   readonly governs: (target: Target) => boolean;
+  /**
+   * `governs` for a target whose name is already known to match one of the rule's globs for its
+   * kind (targets.ts finds such rules by name); undefined when nothing else is checked.
+   */
+  readonly governsNamed: ((target: Target) => boolean) | undefined;
   /** Upstream names when the rule names only literal servers; undefined means any server. */
   readonly servers: readonly string[] | undefined;
   readonly condition: Condition | undefined;
@@ -41,6 +46,7 @@ export function compileRules(rules: readonly PolicyRule[]): CompiledRule[] {
       targetChecks: what.checks,
       appliesTo: allOf(who),
       governs: allOf(what.checks),
+      governsNamed: what.besidesName.length === 0 ? undefined : allOf(what.besidesName),
       servers: what.serverLiterals,
       condition,
     };

@@ -74,6 +74,77 @@ describe('visibility', () => {
     const list = [tool('x')];
     assert.equal(p.filter(dev, list, { now: noon }).length, 1);
     assert.equal(p.filter(dev, list, { now: night }).length, 0);
+    assert.equal(p.filter(dev, list, { now: noon }).length, 1);
+  });
+
+  test('runs a time condition that reads the target for each target, not once per list', () => {
+    const p = policyOf({
+      rules: [
+        {
+          id: 'night-deletes',
+          effect: 'deny',
+          when: 'now.getHours() >= 18 && target.name.startsWith("del")',
+        },
+      ],
+    });
+    const list = [tool('get_repo'), tool('delete_repo'), tool('list_repos')];
+    assert.deepEqual(
+      p.filter(dev, list, { now: night }).map((t) => t.name),
+      ['get_repo', 'list_repos'],
+    );
+    assert.equal(p.filter(dev, list, { now: noon }).length, 3);
+  });
+
+  test('runs a condition on the claims for each principal of one shape', () => {
+    const p = policyOf({
+      unmatched: 'deny',
+      rules: [{ id: 'senior', effect: 'allow', when: 'principal.claims.level >= 2' }],
+    });
+    const list = [tool('a'), tool('b')];
+    assert.equal(p.filter(who({ roles: ['dev'], claims: { level: 3 } }), list).length, 2);
+    assert.equal(p.filter(who({ roles: ['dev'], claims: { level: 1 } }), list).length, 0, 'same shape');
+  });
+
+  test('shows what an unconditional allow covers, whatever an allow on the time says', () => {
+    const p = policyOf({
+      unmatched: 'deny',
+      rules: [
+        { id: 'read', effect: 'allow', targets: { tools: ['get_*'] } },
+        { id: 'day', effect: 'allow', when: 'now.getHours() < 18' },
+      ],
+    });
+    const list = [tool('get_repo'), tool('delete_repo')];
+    const atNight = p.filter(dev, list, { now: night });
+    assert.deepEqual(
+      atNight.map((t) => t.name),
+      ['get_repo'],
+    );
+    assert.deepEqual(
+      p.filter(dev, list, { now: noon }).map((t) => t.name),
+      ['get_repo', 'delete_repo'],
+    );
+  });
+
+  test('gives a new shape its own verdicts on a list another shape filtered first', () => {
+    const p = policyOf({
+      unmatched: 'deny',
+      rules: [
+        { id: 'ops-all', effect: 'allow', principals: { roles: ['ops'] } },
+        { id: 'dev-read', effect: 'allow', principals: { roles: ['dev'] }, targets: { tools: ['get_*'] } },
+        {
+          id: 'no-delete',
+          effect: 'deny',
+          principals: { roles: ['intern'] },
+          targets: { tools: ['delete_*'] },
+        },
+      ],
+    });
+    const list = [tool('get_repo'), tool('delete_repo'), tool('make_repo')];
+    const names = (p2: Principal) => p.filter(p2, list).map((t) => t.name);
+    assert.deepEqual(names(who({ roles: ['ops'] })), ['get_repo', 'delete_repo', 'make_repo']);
+    assert.deepEqual(names(dev), ['get_repo']);
+    assert.deepEqual(names(who({ roles: ['ops', 'intern'] })), ['get_repo', 'make_repo']);
+    assert.deepEqual(names(who({ roles: ['intern'] })), []);
   });
 });
 
@@ -132,6 +203,52 @@ describe('visibility and invocation agree', () => {
               for (const args of argSets) {
                 assert.equal(p.decide(principal, target, args, { now }).allow, false);
               }
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a filtered list shows exactly what visible() says of each target, for any rules', () => {
+    const conditionsHere = [
+      ...conditions,
+      'now.getHours() < 12 && target.name.startsWith("get")',
+      'target.server == "jira"',
+      'args.n > 5 && now.getHours() < 12',
+    ];
+    const listRule = fc.record({
+      effect: fc.constantFrom('allow', 'deny'),
+      roles: fc.subarray(['ops', 'dev']),
+      tools: fc.subarray(['get_*', '*_repo', 'get_repo', 'l?st_*']),
+      servers: fc.subarray(['github', 'jira']),
+      when: fc.constantFrom(...conditionsHere),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(listRule, { maxLength: 6 }),
+        fc.constantFrom('allow', 'deny'),
+        (rules, unmatched) => {
+          const p = policyOf({
+            unmatched,
+            rules: rules.map((r, i) => ({
+              id: `r${i}`,
+              effect: r.effect,
+              principals: { roles: r.roles },
+              targets: {
+                tools: r.tools.length ? r.tools : undefined,
+                servers: r.servers.length ? r.servers : ['*'],
+              },
+              when: r.when,
+            })),
+          });
+          // One list array throughout, so later calls go through the cached verdicts.
+          for (const now of [noon, night, noon]) {
+            for (const principal of principals) {
+              const shown = p.filter(principal, targets, { now });
+              const expected = targets.filter((t) => p.visible(principal, t, { now }));
+              assert.deepEqual(shown, expected);
             }
           }
         },
