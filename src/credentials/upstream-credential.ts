@@ -19,6 +19,8 @@ export interface Credential {
   ready(): Promise<void>;
   /** The header value for the next request (the token `ready` last made sure of). */
   header(): string | undefined;
+  /** The upstream refused the token: it is dropped (a user's, from the vault too), so the next call asks anew. */
+  rejected(): void;
 }
 
 export interface CredentialSources {
@@ -96,5 +98,12 @@ export function userCredential(
       return fetching;
     },
     header: () => (tokens ? `Bearer ${tokens.accessToken}` : undefined),
+    rejected() {
+      if (!tokens) return;
+      const refused = tokens.accessToken;
+      tokens = undefined;
+      const subject = subjectOf(principal());
+      if (settings.method === 'oauth' && subject) void sources.users?.forget(upstream, subject, refused);
+    },
   };
 }

@@ -187,9 +187,12 @@ export class UserAuthorizations {
     return { ok: true, upstream: flow.upstream };
   }
 
-  /** Forgets a user's tokens for an upstream (they were refused upstream). */
-  forget(upstream: string, subject: string): Promise<void> {
-    return this.#vault.delete(vaultKey(upstream, subject));
+  /** Forgets a user's tokens for an upstream that refused this access token (unless already replaced). */
+  forget(upstream: string, subject: string, refused: string): Promise<void> {
+    const key = vaultKey(upstream, subject);
+    if (this.#vault.get(key)?.accessToken !== refused) return Promise.resolve();
+    this.#log(`[${upstream}] the upstream refused ${subject}'s token; they must authorize again`);
+    return this.#vault.delete(key);
   }
 
   /** Called when a user finishes authorizing an upstream; returns the unsubscribe function. */

@@ -235,12 +235,20 @@ async function forward(
       throw err;
     });
     return { ...response, id: request.id };
-  } catch (err) {
-    if (err instanceof GatewayError && err.code === 'authorization_required') {
-      return u.authorizationNeeded(request, err);
+  } catch (thrown) {
+    if (!(thrown instanceof GatewayError)) throw thrown;
+    let err = thrown;
+    if (supervisor.delegated && err.code !== 'authorization_required') {
+      // The upstream may have refused the user's token (it is then dropped): if the user must
+      // authorize again, that is the answer, not the upstream's refusal.
+      const again = await supervisor.get().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (again instanceof GatewayError && again.code === 'authorization_required') err = again;
     }
-    if (err instanceof GatewayError) return fail(request.id, err);
-    throw err;
+    if (err.code === 'authorization_required') return u.authorizationNeeded(request, err);
+    return fail(request.id, err);
   }
 }
 

@@ -1,32 +1,27 @@
 // Builds the transport an upstream's config asks for.
 import type { UpstreamConfig } from '../config/schema.ts';
+import type { Credential } from '../credentials/upstream-credential.ts';
 import { createLegacySseTransport } from './legacy-sse.ts';
 import { createStdioTransport } from './stdio.ts';
 import { createStreamableHttpTransport, type HttpOptions } from './streamable-http.ts';
 import type { UpstreamTransport } from './transport.ts';
 
-/** `credential` gives the Authorization header of an upstream that acts for the user. */
+/** `credential` is the Authorization header of an upstream that acts for the user. */
 export function createTransport(
   config: UpstreamConfig,
   log: (line: string) => void,
-  credential?: () => string | undefined,
+  credential?: Credential,
 ): UpstreamTransport {
-  switch (config.transport) {
-    case 'stdio':
-      return createStdioTransport({ ...config, onStderr: log });
-    case 'http':
-      return createStreamableHttpTransport({
-        ...httpOptions(config.url, config.headers),
-        credential,
-        onWarning: log,
-      });
-    case 'sse':
-      return createLegacySseTransport({
-        ...httpOptions(config.url, config.headers),
-        credential,
-        onWarning: log,
-      });
-  }
+  if (config.transport === 'stdio') return createStdioTransport({ ...config, onStderr: log });
+  const options = {
+    ...httpOptions(config.url, config.headers),
+    credential: credential && (() => credential.header()),
+    onUnauthorized: credential && (() => credential.rejected()),
+    onWarning: log,
+  };
+  return config.transport === 'http'
+    ? createStreamableHttpTransport(options)
+    : createLegacySseTransport(options);
 }
 
 /**

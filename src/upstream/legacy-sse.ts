@@ -33,6 +33,7 @@ export function createLegacySseTransport(options: HttpOptions): UpstreamTranspor
         stream.signal,
       );
       if (res.status !== 200) {
+        if (res.status === 401) options.onUnauthorized?.();
         res.body.resume();
         throw new Error(`upstream SSE endpoint answered HTTP ${res.status}`);
       }

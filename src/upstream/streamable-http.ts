@@ -38,6 +38,8 @@ export interface HttpOptions {
   headers: Record<string, string>;
   /** The Authorization header for the next request, when it acts for a user (changes as tokens renew). */
   credential?: () => string | undefined;
+  /** The upstream refused that header (HTTP 401): it is dropped, and the user asked again. */
+  onUnauthorized?: () => void;
   onWarning?: (text: string) => void;
 }
 
@@ -178,6 +180,7 @@ export function createStreamableHttpTransport(options: HttpOptions): UpstreamTra
         transport.onclose?.(`upstream session expired (HTTP ${res.status})`);
         throw new SessionExpired();
       }
+      if (res.status === 401) options.onUnauthorized?.();
       if (res.status >= 400) {
         // A JSON-RPC error body answers the request; anything else is a transport failure.
         if (requestId !== undefined && type.includes('application/json')) {

@@ -94,8 +94,7 @@ export class Supervisor {
     const started = Date.now();
     let client: UpstreamClient | undefined;
     const open = () => {
-      const header = credential && (() => credential.header());
-      const transport = createTransport(config, (line) => log(`[${this.name}] ${line}`), header);
+      const transport = createTransport(config, (line) => log(`[${this.name}] ${line}`), credential);
       const attribution = this.shared ? 'exact' : (this.#options.attribution ?? 'newest');
       const opened = new UpstreamClient(this.name, transport, attribution, {
         ...this.#options.hooks,

@@ -194,6 +194,29 @@ test('an expired upstream token is renewed with the refresh token before the cal
   }
 });
 
+test('a token the upstream refuses is dropped, and the user is asked to authorize again', async () => {
+  const client = await connect(await userToken('erin'));
+  try {
+    await client.listTools();
+    await openLink(
+      linkIn(text(await client.callTool({ name: 'saas__whoami', arguments: {} }))),
+      'erin-at-saas',
+      'erin',
+    );
+    assert.equal(
+      text(await client.callTool({ name: 'saas__whoami', arguments: {} })),
+      'you are erin-at-saas',
+    );
+    saas.revoke('erin-at-saas');
+    const refused = await client.callTool({ name: 'saas__whoami', arguments: {} });
+    assert.equal(refused.isError, true);
+    assert.match(text(refused), /Authorization needed: open \S+\/oauth\/authorize/);
+    assert.ok(gateway.logs.some((line) => line.includes('refused') && line.includes('authorize again')));
+  } finally {
+    await client.close();
+  }
+});
+
 test('a callback finished in another browser, or a link used twice, connects nothing', async () => {
   const client = await connect(await userToken('carol'));
   try {

@@ -14,11 +14,14 @@ export interface ProtectedUpstream {
   url: string;
   /** Every Authorization header received, in order (valid or not). */
   readonly seen: string[];
+  /** From now on, refuses every token issued to `subject` (as when a user revokes an app). */
+  revoke(subject: string): void;
   close(): Promise<void>;
 }
 
 export async function startProtectedUpstream(issuer: string): Promise<ProtectedUpstream> {
   const seen: string[] = [];
+  const revoked = new Set<string>();
   const keys = createRemoteJWKSet(new URL(`${issuer}/jwks`));
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -30,6 +33,7 @@ export async function startProtectedUpstream(issuer: string): Promise<ProtectedU
     try {
       const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
       ({ payload: claims } = await jwtVerify(token, keys, { issuer, audience: url }));
+      if (revoked.has(String(claims.sub))) throw new Error('revoked');
     } catch {
       res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
       return;
@@ -59,6 +63,7 @@ export async function startProtectedUpstream(issuer: string): Promise<ProtectedU
   return {
     url,
     seen,
+    revoke: (subject) => revoked.add(subject),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
