@@ -3,142 +3,20 @@
 // loopback), register, sign a user in with the authorization code and PKCE, and call tools
 // through the gateway as that user; tokens are bound to the gateway's own resource URL.
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import {
-  Client,
-  type OAuthClientInformationMixed,
-  type OAuthClientMetadata,
-  type OAuthClientProvider,
-  type OAuthDiscoveryState,
-  type OAuthTokens,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-} from '@modelcontextprotocol/client';
+import type { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { decodeJwt } from 'jose';
 import { configSchema } from '../../src/config/schema.ts';
 import { servers, startTestGateway, stdio } from '../helpers/gateway.ts';
+import { type DocumentServer, haveOpenssl, startDocumentServer } from '../helpers/https-documents.ts';
 import { post } from '../helpers/mcp-http.ts';
+import { clientMetadataDocument, connectAs, REDIRECT, SignedInUser } from '../helpers/oauth-client.ts';
 import { startIssuer, type TestIssuer } from '../helpers/oidc.ts';
-import { signIn } from '../helpers/oidc-login.ts';
 
-/** Never visited: the sign-in driver stops at the redirect to it. */
-const REDIRECT = 'http://127.0.0.1:1/callback';
 const TOKEN_TTL_SECONDS = 3;
-
-/**
- * What an MCP client application keeps for one user: its registration, tokens, PKCE verifier and
- * discovery state; "redirecting the browser" signs `user` in with the driver and keeps the
- * redirect back, for the test to hand to `finishAuth`.
- */
-class SignedInUser implements OAuthClientProvider {
-  readonly authorizationUrls: URL[] = [];
-  readonly savedTokens: OAuthTokens[] = [];
-  callback?: URL;
-  #state?: string;
-  #verifier?: string;
-  #discovery?: OAuthDiscoveryState;
-
-  readonly user: string;
-  client?: OAuthClientInformationMixed;
-
-  constructor(user: string, client?: OAuthClientInformationMixed) {
-    this.user = user;
-    this.client = client;
-  }
-
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'Gatehouse OAuth flow test',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() {
-    this.#state = randomUUID();
-    return this.#state;
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.savedTokens.at(-1);
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.savedTokens.push(tokens);
-  }
-  async redirectToAuthorization(url: URL) {
-    this.authorizationUrls.push(url);
-    this.callback = await signIn(url, this.user);
-    // What a client's redirect handler checks before using the code.
-    assert.equal(this.callback.searchParams.get('state'), this.#state);
-  }
-  saveCodeVerifier(verifier: string) {
-    this.#verifier = verifier;
-  }
-  codeVerifier() {
-    if (!this.#verifier) throw new Error('no PKCE verifier saved');
-    return this.#verifier;
-  }
-  saveDiscoveryState(state: OAuthDiscoveryState) {
-    this.#discovery = state;
-  }
-  discoveryState() {
-    return this.#discovery;
-  }
-  /** The access token's claims (decoded; the gateway is the one that verifies them). */
-  claims() {
-    const token = this.tokens()?.access_token;
-    assert.ok(token, `${this.user} has no access token`);
-    return decodeJwt(token);
-  }
-  /** base64url(SHA-256(verifier)): the PKCE challenge the verifier answers. */
-  challenge() {
-    return createHash('sha256').update(this.codeVerifier()).digest('base64url');
-  }
-}
-
-/**
- * Connects the v2 SDK client as `user`: the first attempt meets the gateway's 401 (or a 403 for a
- * missing scope, with `signInAgain`) and ends with the user signed in (UnauthorizedError, as for
- * a real redirect), `finishAuth` exchanges the code, and the second attempt connects with the
- * token. With tokens already held, it just connects.
- */
-async function connectAs(
-  endpoint: string,
-  user: SignedInUser,
-  { signInAgain = false } = {},
-): Promise<Client> {
-  const attempt = async () => {
-    const client = new Client({ name: 'oauth-flow-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(endpoint), { authProvider: user }));
-    return client;
-  };
-  if (user.tokens() && !signInAgain) return attempt();
-  const transport = new StreamableHTTPClientTransport(new URL(endpoint), { authProvider: user });
-  await assert.rejects(
-    new Client({ name: 'oauth-flow-test', version: '1.0.0' }).connect(transport),
-    (err) => {
-      assert.ok(err instanceof UnauthorizedError, String(err));
-      return true;
-    },
-  );
-  const callback = user.callback;
-  assert.ok(callback?.searchParams.get('code'), `no code: ${callback}`);
-  await transport.finishAuth(callback!.searchParams);
-  return attempt();
-}
 
 /** Calls the upstream's echo tool with either SDK's client. */
 async function echo(client: Client | ClientV1, message: string) {
@@ -162,10 +40,17 @@ describe('OAuth sign-in through the gateway (issue 3)', { concurrency: false }, 
   let config: Record<string, unknown>;
   let url: string;
   const grants: { grantType: string; clientId?: string; codeVerifier: boolean }[] = [];
+  let registrations = 0;
+  // Client ID Metadata Documents must be served over HTTPS: with a certificate from openssl.
+  let documents: DocumentServer | undefined;
+  const DOCUMENT_PATH = '/clients/gatehouse-test.json';
 
   before(async () => {
+    documents = haveOpenssl ? await startDocumentServer() : undefined;
+    documents?.serve(DOCUMENT_PATH, clientMetadataDocument(`${documents.origin}${DOCUMENT_PATH}`));
     issuer = await startIssuer({
       accessTokenTTL: TOKEN_TTL_SECONDS,
+      clientMetadataFetch: documents?.fetch,
       clients: [
         {
           client_id: 'desk-app',
@@ -185,6 +70,7 @@ describe('OAuth sign-in through the gateway (issue 3)', { concurrency: false }, 
         },
       ],
     });
+    issuer.provider.on('registration_create.success', () => registrations++);
     issuer.provider.on('grant.success', (ctx) => {
       const params = ctx.oidc.params as Record<string, unknown>;
       grants.push({
@@ -219,6 +105,7 @@ describe('OAuth sign-in through the gateway (issue 3)', { concurrency: false }, 
   after(async () => {
     await gateway?.close();
     await issuer?.close();
+    await documents?.close();
   });
 
   test('the v2 SDK client registers, signs alice in with PKCE and calls a tool as alice', async () => {
@@ -231,6 +118,7 @@ describe('OAuth sign-in through the gateway (issue 3)', { concurrency: false }, 
     }
     // Dynamic registration, then one authorization request, with PKCE S256 and this resource.
     assert.ok(alice.client?.client_id, 'registered a client');
+    assert.equal(registrations, 1);
     assert.equal(alice.authorizationUrls.length, 1);
     const authorization = alice.authorizationUrls[0]!.searchParams;
     assert.equal(authorization.get('code_challenge_method'), 'S256');
@@ -247,6 +135,25 @@ describe('OAuth sign-in through the gateway (issue 3)', { concurrency: false }, 
     assert.equal(claims.sub, 'alice');
     assert.equal(claims.iss, issuer.issuer);
     assert.ok(alice.tokens()?.refresh_token, 'offline access was granted');
+  });
+
+  test('a client named by its metadata document URL (CIMD) signs in without registering', {
+    skip: !haveOpenssl && 'openssl is needed for the HTTPS document server',
+  }, async () => {
+    const documentUrl = `${documents!.origin}${DOCUMENT_PATH}`;
+    const alice = new SignedInUser('alice', { clientMetadataUrl: documentUrl });
+    const before = registrations;
+    const client = await connectAs(url, alice);
+    try {
+      assert.equal(await echo(client, 'cimd'), 'Echo: cimd');
+    } finally {
+      await client.close();
+    }
+    assert.equal(registrations, before, 'no dynamic registration');
+    assert.ok((documents!.hits.get(DOCUMENT_PATH) ?? 0) > 0, 'the provider fetched the document');
+    assert.equal(alice.client?.client_id, documentUrl);
+    assert.equal(alice.claims().client_id, documentUrl);
+    assert.equal(alice.claims().aud, url);
   });
 
   test('the gateway sees the signed-in user: the policy that admits alice shows bob nothing', async () => {
@@ -295,9 +202,7 @@ describe('OAuth sign-in through the gateway (issue 3)', { concurrency: false }, 
 
   test('the v1 SDK client signs in with a pre-registered confidential client', async () => {
     const desk = new SignedInUser('alice', {
-      client_id: 'desk-app',
-      client_secret: 'desk-app-secret',
-      issuer: issuer.issuer,
+      client: { client_id: 'desk-app', client_secret: 'desk-app-secret', issuer: issuer.issuer },
     });
     const transport = new TransportV1(new URL(url), { authProvider: desk });
     await assert.rejects(
@@ -424,7 +329,7 @@ describe('OAuth sign-in through the gateway (issue 3)', { concurrency: false }, 
   });
 
   test('a token lacking a newly required scope makes the client sign in again for it (step-up)', async () => {
-    const alice = new SignedInUser('alice', { client_id: 'cli-app', issuer: issuer.issuer });
+    const alice = new SignedInUser('alice', { client: { client_id: 'cli-app', issuer: issuer.issuer } });
     await (await connectAs(url, alice)).close();
     assert.equal(alice.claims().scope, 'mcp:tools');
     const auth = config.auth as Record<string, unknown>;

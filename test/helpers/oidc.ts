@@ -1,8 +1,9 @@
 // A real OpenID provider (oidc-provider from npm) on a loopback port, for tests that need an
 // identity provider: discovery, JWKS, and JWT access tokens for a resource (RFC 8707), through
 // the client-credentials grant (`token()`, for agents) and through the authorization-code grant
-// with PKCE, refresh tokens and dynamic client registration (for MCP clients that sign a user in;
-// test/helpers/oidc-login.ts completes the provider's built-in login and consent pages).
+// with PKCE, refresh tokens, dynamic registration and Client ID Metadata Documents (for MCP
+// clients that sign a user in; test/helpers/oidc-login.ts completes the provider's built-in
+// login and consent pages).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +35,12 @@ export interface IssuerOptions {
   registration?: boolean;
   /** Extra access-token claims for a signed-in user (by the login name used), e.g. `{ roles: [...] }`. */
   userClaims?: Record<string, Record<string, unknown>>;
+  /**
+   * Turns on Client ID Metadata Documents: a `client_id` that is an HTTPS URL names the client,
+   * whose metadata the provider fetches from it with this function (its own fetch refuses
+   * loopback addresses, and a test's HTTPS server has a self-signed certificate).
+   */
+  clientMetadataFetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 }
 
 export const CLIENTS = [
@@ -57,6 +64,7 @@ export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssu
       })),
       ...(options.clients ?? []),
     ],
+    ...(options.clientMetadataFetch ? { fetch: options.clientMetadataFetch } : {}),
     // Fixed keys: the provider otherwise warns that its cookies are signed with a generated one.
     cookies: { keys: ['gatehouse-test-cookie-key'] },
     // Anyone may sign in, under any name: the account is the name (the token's `sub`).
@@ -73,6 +81,7 @@ export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssu
     features: {
       clientCredentials: { enabled: true },
       registration: { enabled: registration },
+      clientIdMetadataDocument: { enabled: options.clientMetadataFetch !== undefined, ack: 'draft-02' },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,
