@@ -10,6 +10,7 @@ import type { GatewayContext } from './context.ts';
 import { sendJson } from './reply.ts';
 
 const METADATA_PREFIX = '/.well-known/oauth-protected-resource';
+const ENDPOINT = /^\/(?:(?:mcp|sse)(?:\/([A-Za-z0-9_-]{1,32}))?|message)$/;
 /** Where `admit` leaves the principal on the request (a symbol: cheaper than a WeakMap per request). */
 const PRINCIPAL = Symbol('gatehouse.principal');
 type Admitted = IncomingMessage & { [PRINCIPAL]?: Principal };
@@ -41,6 +42,12 @@ export function serveResourceMetadata(
 ) {
   if (path !== METADATA_PREFIX && !path.startsWith(`${METADATA_PREFIX}/`)) return false;
   const endpoint = path.slice(METADATA_PREFIX.length) || '/mcp';
+  // Metadata only for endpoints that exist: /mcp, /sse, and their configured virtual servers.
+  const known = ENDPOINT.exec(endpoint);
+  if (!known || (known[1] !== undefined && !(known[1] in ctx.config.virtualServers))) {
+    sendJson(res, 404, JSON.stringify({ error: 'not_found' }));
+    return true;
+  }
   const auth = ctx.config.auth;
   const metadata = {
     resource: resourceUrl(ctx, req, endpoint),

@@ -66,6 +66,11 @@ test('without credentials: 401 with a challenge naming the protected-resource me
   const metadata = (await fetch(local).then((r) => r.json())) as Record<string, unknown>;
   assert.equal(metadata.resource, 'http://127.0.0.1:1/mcp');
   assert.deepEqual(metadata.authorization_servers, [issuer.issuer]);
+  // Only endpoints that exist have metadata.
+  for (const path of ['/mcp/no-such-server', '/elsewhere', '/mcp/ops/extra']) {
+    const missing = await fetch(`${gateway.url}/.well-known/oauth-protected-resource${path}`);
+    assert.equal(missing.status, 404, path);
+  }
 });
 
 test('an API key opens a session; a revoked one is refused', async () => {
