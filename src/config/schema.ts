@@ -1,6 +1,7 @@
 // The one source of truth for gatehouse.yaml. Every object is strict: an unknown key is an
 // error, so a typo never silently turns a setting off. Defaults live here and nowhere else.
 import { z } from 'zod';
+import { auditSchema } from '../audit/schema.ts';
 import { policySchema } from '../policy/schema.ts';
 import { authSchema } from './auth-schema.ts';
 import { secretsSchema } from './secrets-schema.ts';
@@ -151,6 +152,8 @@ export const configSchema = z.strictObject({
    * the master key of the `secrets` section.
    */
   userTokens: z.strictObject({ file: z.string().min(1) }).optional(),
+  /** One record per interaction, kept tamper-evident and sent to SIEMs (docs/configuration.md, `audit`). */
+  audit: auditSchema,
   /** Who may see and call what (docs/configuration.md, `policy`). No rules: everything is allowed. */
   policy: policySchema.prefault({}),
   /** The encrypted local secret store `${secret:NAME}` reads and `gatehouse secrets` writes. */
