@@ -37,6 +37,8 @@ export const ERRORS = {
   /** 2025-11-25: the same, for a client that can open the link itself (URL-mode elicitation). */
   url_elicitation_required: { http: 200, rpc: -32042, fault: 'client' },
   too_many_sessions: { http: 503, rpc: -32000, fault: 'gateway' },
+  /** `audit.onFailure: block` and records cannot be kept: calls wait for the store. */
+  audit_unavailable: { http: 503, rpc: -32000, fault: 'gateway' },
   shutting_down: { http: 503, rpc: -32000, fault: 'gateway' },
   upstream_unavailable: { http: 200, rpc: -32603, fault: 'upstream' },
   upstream_timeout: { http: 200, rpc: -32603, fault: 'upstream' },

@@ -1,6 +1,7 @@
 // The running gateway: the HTTP front door, the session registries, the current config and the
 // graceful stop. Wiring only; behaviour lives in transport/, session/, route/ and upstream/.
 import type { AddressInfo } from 'node:net';
+import { NO_AUDIT } from './audit/auditor.ts';
 import type { Config } from './config/schema.ts';
 import { credentialSourcesFor } from './credentials/from-config.ts';
 import { authenticatorFor } from './identity/from-config.ts';
@@ -62,6 +63,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     get credentials() {
       return credentials;
     },
+    auditor: NO_AUDIT,
     get policy() {
       return policy;
     },

@@ -45,7 +45,10 @@ const syslogSink = z.strictObject({
   protocol: z.enum(['tcp', 'udp']).default('udp'),
   /** RFC 5424 facility number (16 = local0). */
   facility: z.number().int().min(0).max(23).default(16),
-  appName: z.string().regex(/^[!-~]{1,48}$/).default('gatehouse'),
+  appName: z
+    .string()
+    .regex(/^[!-~]{1,48}$/)
+    .default('gatehouse'),
   ...retry,
 });
 
@@ -88,7 +91,7 @@ export const auditSchema = z
           .array(z.string())
           .default(['*password*', '*secret*', '*token*', 'authorization', '*api_key*', '*apikey*', 'cookie']),
         /** Regular expressions whose matches in string values are replaced (e.g. card numbers). */
-        patterns: z.array(z.string()).default([]),
+        patterns: z.array(z.string().refine(isRegExp, 'not a valid regular expression')).default([]),
         /** Arguments longer than this (as JSON) are cut, and marked so. */
         maxArgumentBytes: z.number().int().min(0).default(4096),
       })
@@ -96,6 +99,15 @@ export const auditSchema = z
     sinks: z.array(z.discriminatedUnion('type', [webhookSink, syslogSink, otlpSink])).default([]),
   })
   .prefault({});
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source, 'g');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type AuditConfig = z.infer<typeof auditSchema>;
 export type SinkConfig = AuditConfig['sinks'][number];

@@ -1,6 +1,8 @@
 // Where each client request goes: answered by the gateway (lists, ping), or forwarded to the
 // one upstream that owns the named tool, prompt or resource. Names are rewritten to what the
 // upstream knows; anything the view does not show is "not found" and never forwarded.
+
+import type { Interaction } from '../audit/interaction.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -46,6 +48,7 @@ export async function route(
   sink: CallSink,
   cancel: CancelToken,
   principal: Principal,
+  seen: Interaction = {},
 ): Promise<Response> {
   const { id, method } = request;
   const params = request.params ?? {};
@@ -59,6 +62,8 @@ export async function route(
       // The two calls that name their target and carry arguments differ only in the kind.
       const tool = method === 'tools/call';
       const name = String(params.name);
+      seen.target = name;
+      seen.arguments = params.arguments;
       const catalog = await u.catalog();
       const target = tool ? catalog.tool(name) : catalog.prompt(name);
       // Built only when needed: an Error captures a stack, which costs more than routing the call.
@@ -68,17 +73,20 @@ export async function route(
           : new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
       if (!target) return fail(id, unknown());
       const targetOf = () => catalog.targetOf(tool ? 'tool' : 'prompt', name, target.server);
-      const refused = authorize(u, principal, targetOf, params.arguments, unknown);
+      seen.upstream = target.server;
+      const refused = authorize(u, principal, targetOf, params.arguments, unknown, seen);
       if (refused) return fail(id, refused);
-      return forward(u, target, request, { ...params, name: target.name }, sink, cancel);
+      return forward(u, target, request, { ...params, name: target.name }, sink, cancel, seen);
     }
     case 'resources/read':
     case 'resources/subscribe':
     case 'resources/unsubscribe': {
       const uri = String(params.uri);
+      seen.target = uri;
       const target = await resourceRoute(u, uri);
       const unknown = () => new GatewayError('unknown_resource', `Unknown resource: ${uri}`);
       if (!target) return fail(id, unknown());
+      seen.upstream = target.server;
       const catalog = await u.catalog();
       const refused = authorize(
         u,
@@ -86,15 +94,16 @@ export async function route(
         () => catalog.targetOf('resource', uri, target.server),
         undefined,
         unknown,
+        seen,
       );
       if (refused) return fail(id, refused);
       if (method !== 'resources/read' && !u.passesSubscription(target.server, method, target.name)) {
         return ok(id, {});
       }
-      return forward(u, target, request, { ...params, uri: target.name }, sink, cancel);
+      return forward(u, target, request, { ...params, uri: target.name }, sink, cancel, seen);
     }
     case 'completion/complete':
-      return complete(u, request, params, sink, cancel, principal);
+      return complete(u, request, params, sink, cancel, principal, seen);
     case 'logging/setLevel':
       // Every upstream that logs gets the level; the client sees one answer.
       await Promise.allSettled(
@@ -119,10 +128,15 @@ function authorize(
   targetOf: () => Target,
   args: unknown,
   unknown: () => GatewayError,
+  seen: Interaction,
 ): GatewayError | undefined {
   if (!governs(u.policy)) return undefined; // No rules: nothing to decide, nothing to build.
   const target = targetOf();
   const decision = u.policy.decide(principal, target, args);
+  seen.policy = {
+    decision: decision.allow ? (decision.wouldAllow ? 'allow' : 'shadow-deny') : 'deny',
+    ...(decision.ruleId ? { ruleId: decision.ruleId } : {}),
+  };
   if (!decision.enforced && !decision.wouldAllow) {
     u.log(
       `policy (shadow) would deny ${target.kind} ${target.name} to ${who(principal)}: ${decision.reason}`,
@@ -130,6 +144,8 @@ function authorize(
   }
   if (decision.allow) return undefined;
   u.log(`policy denied ${target.kind} ${target.name} to ${who(principal)}: ${decision.reason}`);
+  seen.outcome = 'denied';
+  seen.reason = decision.reason;
   if (!u.policy.visible(principal, target)) return unknown();
   return new GatewayError(
     'policy_denied',
@@ -175,8 +191,10 @@ async function complete(
   sink: CallSink,
   cancel: CancelToken,
   principal: Principal,
+  seen: Interaction,
 ) {
   const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string };
+  seen.target = ref.type === 'ref/prompt' ? String(ref.name) : String(ref.uri);
   const catalog = await u.catalog();
   if (ref.type === 'ref/prompt') {
     const name = String(ref.name);
@@ -186,7 +204,8 @@ async function complete(
     if (!target || !u.policy.visible(principal, catalog.targetOf('prompt', name, target.server))) {
       return fail(request.id, unknown());
     }
-    return forward(u, target, request, { ...params, ref: { ...ref, name: target.name } }, sink, cancel);
+    seen.upstream = target.server;
+    return forward(u, target, request, { ...params, ref: { ...ref, name: target.name } }, sink, cancel, seen);
   }
   if (ref.type === 'ref/resource') {
     const uri = String(ref.uri);
@@ -195,7 +214,8 @@ async function complete(
     if (!target || !u.policy.visible(principal, catalog.targetOf('resource', uri, target.server))) {
       return fail(request.id, unknown());
     }
-    return forward(u, target, request, { ...params, ref: { ...ref, uri: target.name } }, sink, cancel);
+    seen.upstream = target.server;
+    return forward(u, target, request, { ...params, ref: { ...ref, uri: target.name } }, sink, cancel, seen);
   }
   return fail(
     request.id,
@@ -210,23 +230,29 @@ async function forward(
   params: Params,
   sink: CallSink,
   cancel: CancelToken,
+  seen: Interaction,
 ): Promise<Response> {
   const supervisor = u.supervisors().get(target.server);
   if (!supervisor)
     return fail(request.id, new GatewayError('upstream_unavailable', 'upstream not configured'));
   const send = async () => {
     const client = await supervisor.get();
-    return client.request(request.method, params, {
-      timeoutMs:
-        (request.method === 'tools/call' ? supervisor.config.toolTimeoutsMs[target.name] : undefined) ??
-        supervisor.config.timeoutMs,
-      maxMs: supervisor.config.maxCallMs,
-      cancel,
-      hooks: {
-        onNotification: (n) => sink.notify(n),
-        onServerRequest: (r) => sink.request(r.method, r.params),
-      },
-    });
+    const sent = performance.now();
+    try {
+      return await client.request(request.method, params, {
+        timeoutMs:
+          (request.method === 'tools/call' ? supervisor.config.toolTimeoutsMs[target.name] : undefined) ??
+          supervisor.config.timeoutMs,
+        maxMs: supervisor.config.maxCallMs,
+        cancel,
+        hooks: {
+          onNotification: (n) => sink.notify(n),
+          onServerRequest: (r) => sink.request(r.method, r.params),
+        },
+      });
+    } finally {
+      seen.upstreamMs = (seen.upstreamMs ?? 0) + performance.now() - sent;
+    }
   };
   try {
     // An upstream that restarted and forgot our session never ran the call: reconnect and resend once.

@@ -1,6 +1,9 @@
 // A downstream session: one client's view of the gateway. It owns the upstream sessions opened
 // on its behalf (1:1 mirroring), so a server→client request always finds its way back to the
 // client whose call caused it, and nothing outlives the session.
+
+import type { Auditor } from '../audit/auditor.ts';
+import type { Interaction, RequestFacts } from '../audit/interaction.ts';
 import type { Config, UpstreamConfig } from '../config/schema.ts';
 import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import { subjectOf, userCredential } from '../credentials/upstream-credential.ts';
@@ -39,6 +42,8 @@ export interface SessionInit {
   principal?: Principal;
   /** Where user tokens for those upstreams come from. */
   credentials?: CredentialSources;
+  /** Where each request's audit record goes. */
+  auditor?: Auditor;
   /** The policy in force now (replaced on reload). */
   policy(): Policy;
   log(line: string): void;
@@ -79,6 +84,8 @@ export class Session {
   #holds = 0;
   #closeHooks: (() => void)[] = [];
   #principal: Principal;
+  /** The client as it introduced itself at initialize, for audit records. */
+  #client?: { name?: string; version?: string };
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -86,6 +93,7 @@ export class Session {
     this.clientCapabilities = init.clientCapabilities;
     this.owner = init.owner ?? 'anonymous';
     this.#principal = init.principal ?? anonymousPrincipal();
+    this.#client = clientOf(init.clientInfo);
     this.#init = init;
     this.#view = init.view;
     this.#config = init.config;
@@ -164,16 +172,54 @@ export class Session {
     return parts.length > 0 ? parts.join('\n\n') : undefined;
   }
 
-  /** Handles one client request; always resolves with the response to send. */
-  async handle(request: Request, sink: CallSink, principal: Principal): Promise<Response> {
-    this.lastSeen = Date.now();
+  /**
+   * Handles one client request; always resolves with the response to send. Every request
+   * leaves exactly one audit record, whatever its outcome.
+   */
+  async handle(
+    request: Request,
+    sink: CallSink,
+    principal: Principal,
+    facts?: RequestFacts,
+  ): Promise<Response> {
+    const started = performance.now();
+    const startedAt = Date.now();
+    this.lastSeen = startedAt;
     this.#principal = principal; // The same caller (the owner), perhaps with a renewed token.
+    const seen: Interaction = {};
+    let response: Response | undefined;
+    try {
+      response = await this.#serve(request, sink, principal, seen);
+      return response;
+    } finally {
+      this.#init.auditor?.record({
+        started,
+        startedAt,
+        method: request.method,
+        principal,
+        facts,
+        client: this.#client,
+        session: this.#init.pooled ? undefined : this.id,
+        virtualServer: this.#view.name,
+        seen,
+        response,
+      });
+    }
+  }
+
+  async #serve(request: Request, sink: CallSink, principal: Principal, seen: Interaction): Promise<Response> {
     if (this.#closed) return fail(request.id, new GatewayError('session_not_found', 'Session ended'));
+    if (this.#init.auditor?.blocked) {
+      return fail(
+        request.id,
+        new GatewayError('audit_unavailable', 'Audit records cannot be kept now; try again later'),
+      );
+    }
     const token = cancelToken();
     this.#inFlight.set(request.id, token);
     try {
       // The snapshot is taken now: a reload during the call does not change where it goes.
-      const response = await route(this.#routing, request, sink, token, principal);
+      const response = await route(this.#routing, request, sink, token, principal, seen);
       if (response.result && request.method === 'resources/subscribe')
         this.#subscribed.add(String(request.params?.uri));
       if (request.method === 'resources/unsubscribe') this.#subscribed.delete(String(request.params?.uri));
@@ -413,6 +459,15 @@ export class Session {
     }
     return this.unrelatedSink.request(r.method, r.params);
   }
+}
+
+/** Name and version as the client gave them, if it gave them as text. */
+export function clientOf(
+  info: Record<string, unknown> | undefined,
+): { name?: string; version?: string } | undefined {
+  const name = typeof info?.name === 'string' ? info.name.slice(0, 100) : undefined;
+  const version = typeof info?.version === 'string' ? info.version.slice(0, 50) : undefined;
+  return name || version ? { name, version } : undefined;
 }
 
 function same(a: UpstreamConfig, b: UpstreamConfig): boolean {

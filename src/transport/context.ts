@@ -1,4 +1,5 @@
 // What the downstream edge needs from the running gateway.
+import type { Auditor } from '../audit/auditor.ts';
 import type { Config } from '../config/schema.ts';
 import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import type { AuthOutcome } from '../identity/authenticate.ts';
@@ -18,6 +19,8 @@ export interface GatewayContext {
   log(line: string): void;
   /** The policy in force for new work (replaced on reload). */
   readonly policy: Policy;
+  /** Where every interaction's audit record goes. */
+  readonly auditor: Auditor;
   /** Tokens for upstreams that act for the user (`onBehalfOf`). */
   readonly credentials: CredentialSources;
   /** Who is calling: a principal, or the refusal to answer with. */

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthOutcome, challenge, NO_CREDENTIALS } from '../identity/authenticate.ts';
 import { anonymousPrincipal, type Principal } from '../identity/principal.ts';
 import type { GatewayContext } from './context.ts';
+import { requestFacts } from './facts.ts';
 import { sendJson } from './reply.ts';
 
 const METADATA_PREFIX = '/.well-known/oauth-protected-resource';
@@ -20,6 +21,11 @@ export function principalOf(req: IncomingMessage): Principal {
   const principal = (req as Admitted)[PRINCIPAL];
   if (!principal) throw new Error('principalOf() called on a request that was not admitted');
   return principal;
+}
+
+/** The principal of a request, if it was admitted (for records of requests refused later). */
+export function admitted(req: IncomingMessage): Principal | undefined {
+  return (req as Admitted)[PRINCIPAL];
 }
 
 /** The gateway's public origin: configured, else the (already validated) Host the client used. */
@@ -73,6 +79,7 @@ export async function admit(
 ): Promise<Principal | undefined> {
   // No credentials: served as anonymous where this endpoint allows it (its own setting, else
   // the global one), refused with a challenge otherwise — no authenticator needed either way.
+  const timing = { started: performance.now(), startedAt: Date.now() };
   let outcome: AuthOutcome;
   if (req.headers.authorization === undefined) {
     const own = virtualServer === undefined ? undefined : ctx.config.virtualServers[virtualServer]?.anonymous;
@@ -94,6 +101,13 @@ export async function admit(
     if (outcome.retryAfterMs !== undefined)
       headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
     ctx.log(`refused ${req.method} ${endpoint} from ${req.socket.remoteAddress}: ${outcome.description}`);
+    ctx.auditor.record({
+      ...timing,
+      method: 'auth',
+      facts: requestFacts(req),
+      virtualServer,
+      refusal: { code: outcome.error, reason: outcome.description, outcome: 'denied' },
+    });
     const body = {
       jsonrpc: '2.0',
       id: null,
@@ -105,6 +119,14 @@ export async function admit(
   const principal = outcome.principal;
   const allowed = principal.virtualServers;
   if (allowed && !allowed.includes(virtualServer ?? '/')) {
+    ctx.auditor.record({
+      ...timing,
+      method: 'auth',
+      principal,
+      facts: requestFacts(req),
+      virtualServer,
+      refusal: { code: 'forbidden_endpoint', reason: 'not allowed on this endpoint', outcome: 'denied' },
+    });
     const body = {
       jsonrpc: '2.0',
       id: null,

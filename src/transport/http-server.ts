@@ -3,7 +3,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { asGatewayError, GatewayError } from '../errors.ts';
 import type { GatewayContext } from './context.ts';
-import { admit, serveResourceMetadata } from './edge-auth.ts';
+import { admit, admitted, serveResourceMetadata } from './edge-auth.ts';
+import { requestFacts } from './facts.ts';
 import { checkOrigin } from './guard.ts';
 import { handleLegacyMessage, handleLegacySse } from './legacy-sse.ts';
 import { handleModernPost, isModernRequest } from './modern.ts';
@@ -16,9 +17,23 @@ const SSE_PATH = /^\/sse(?:\/([A-Za-z0-9_-]{1,32}))?\/?$/;
 
 export function createHttpServer(ctx: GatewayContext): http.Server {
   const server = http.createServer((req, res) => {
+    const timing = { started: performance.now(), startedAt: Date.now() };
     route(ctx, req, res).catch((err: unknown) => {
       const error = asGatewayError(err);
       if (error.code === 'internal') ctx.log(`internal error: ${String((err as Error)?.stack ?? err)}`);
+      // Refused before any session could answer (bad body, unknown session, foreign Origin, ...).
+      ctx.auditor.record({
+        ...timing,
+        method: 'http',
+        principal: admitted(req),
+        facts: requestFacts(req),
+        seen: { target: `${req.method} ${(req.url ?? '/').split('?')[0]}` },
+        refusal: {
+          code: error.code,
+          reason: error.message.slice(0, 200),
+          outcome: error.code === 'forbidden_origin' ? 'denied' : 'error',
+        },
+      });
       sendError(res, error);
     });
   });

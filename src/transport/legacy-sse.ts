@@ -6,10 +6,12 @@ import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts'
 import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
+import { clientOf } from '../session/session.ts';
 import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { principalKey, principalOf } from './edge-auth.ts';
+import { requestFacts } from './facts.ts';
 import { isJson, readBody } from './guard.ts';
 import { openSession } from './open-session.ts';
 import { keepAlive, sseEvent } from './sse.ts';
@@ -60,6 +62,7 @@ export async function handleLegacyMessage(
 
   if (!entry) {
     if (!isRequest(message) || message.method !== 'initialize' || !pending) return;
+    const timing = { started: performance.now(), startedAt: Date.now() };
     opened.delete(id);
     const view = viewFor(ctx.config, pending.virtualServer)!;
     const params = message.params ?? {};
@@ -73,18 +76,32 @@ export async function handleLegacyMessage(
       channel: pending.channel,
     });
     await session.connectAll();
-    pending.channel.broadcast(
-      ok(message.id, {
-        protocolVersion: session.protocolVersion,
-        capabilities: session.serverCapabilities(),
-        serverInfo: { name: 'gatehouse', version: '0.1.0' },
-      }),
-    );
+    const response = ok(message.id, {
+      protocolVersion: session.protocolVersion,
+      capabilities: session.serverCapabilities(),
+      serverInfo: { name: 'gatehouse', version: '0.1.0' },
+    });
+    ctx.auditor.record({
+      ...timing,
+      method: 'initialize',
+      principal: principalOf(req),
+      facts: requestFacts(req, params),
+      client: clientOf(params.clientInfo as Record<string, unknown> | undefined),
+      session: session.id,
+      virtualServer: view.name,
+      response,
+    });
+    pending.channel.broadcast(response);
     return;
   }
   const { session, channel } = entry;
   if (isRequest(message)) {
-    const response = await session.handle(message, channel.sinkFor(message.id), principalOf(req));
+    const response = await session.handle(
+      message,
+      channel.sinkFor(message.id),
+      principalOf(req),
+      requestFacts(req, message.params),
+    );
     channel.finishRequest(message.id, response);
   } else if (isNotification(message)) session.notify(message);
   else if (isResponse(message)) channel.receive(message);

@@ -2,17 +2,19 @@
 // carries its version and client capabilities in `_meta`, mirrored in Mcp-Method / Mcp-Name
 // headers. Requests are served by a pooled context per (virtual server, client capabilities).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestFacts } from '../audit/interaction.ts';
 import { GatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Request, Response } from '../jsonrpc.ts';
 import { isRequest, parseBody } from '../jsonrpc.ts';
 import { viewFor } from '../route/catalog.ts';
 import { fail, ok } from '../session/router.ts';
-import { Session } from '../session/session.ts';
+import { clientOf, Session } from '../session/session.ts';
 import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
 import { Channel, RequestStream } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { principalKey, principalOf } from './edge-auth.ts';
+import { requestFacts } from './facts.ts';
 import {
   completeResult,
   headerMismatch,
@@ -55,20 +57,28 @@ export async function handleModernPost(
     return;
   }
   const { id, method } = message;
+  const principal = principalOf(req);
+  const timing = { started: performance.now(), startedAt: Date.now() };
+  const meta = (message.params?._meta ?? {}) as Record<string, unknown>;
+  const facts = requestFacts(req, message.params);
+  facts.client = clientOf(meta[`${META}clientInfo`] as Record<string, unknown> | undefined);
+  /** Answers here, not through a session: such answers get their audit record here too. */
+  const answer = (response: Response, status = 200) => {
+    ctx.auditor.record({ ...timing, method, principal, facts, virtualServer, response });
+    reply(res, response, status);
+  };
   const rejection = validate(req, message);
-  if (rejection) return reply(res, fail(id, rejection.error), rejection.status);
+  if (rejection) return answer(fail(id, rejection.error), rejection.status);
   if (!MODERN_METHODS.has(method)) {
     // Removed session-era methods (ping, logging/setLevel, resources/subscribe, ...) included.
-    return reply(res, fail(id, new GatewayError('method_not_found', `Method not found: ${method}`)), 404);
+    return answer(fail(id, new GatewayError('method_not_found', `Method not found: ${method}`)), 404);
   }
   const params = message.params!;
-  const meta = params._meta as Record<string, unknown>;
   const capabilities = meta[`${META}clientCapabilities`] as Record<string, unknown>;
-  const session = await pooled(ctx, virtualServer, capabilities, principalOf(req));
+  const session = await pooled(ctx, virtualServer, capabilities, principal);
 
   if (method === 'server/discover') {
-    return reply(
-      res,
+    return answer(
       ok(
         id,
         completeResult(method, {
@@ -79,13 +89,12 @@ export async function handleModernPost(
       ),
     );
   }
-  const principal = principalOf(req);
   if (method === 'subscriptions/listen') return handleListen(session, message, res, principal);
   const header = method === 'tools/call' ? await paramHeaderMismatch(session, req, params) : undefined;
-  if (header) return reply(res, fail(id, headerMismatch(header)), 400);
+  if (header) return answer(fail(id, headerMismatch(header)), 400);
 
-  const started = startOrResume(session, message, principal);
-  if (started instanceof GatewayError) return reply(res, fail(id, started));
+  const started = startOrResume(session, message, principal, facts);
+  if (started instanceof GatewayError) return answer(fail(id, started));
   const held = started;
   const stream = new RequestStream(res, {});
   // Closing the response stream cancels the request in this era.
@@ -123,7 +132,12 @@ export async function handleModernPost(
 }
 
 /** A fresh call, or the held call a retry's `requestState` names; a GatewayError when neither. */
-function startOrResume(session: Session, message: Request, principal: Principal): HeldCall | GatewayError {
+function startOrResume(
+  session: Session,
+  message: Request,
+  principal: Principal,
+  facts: RequestFacts,
+): HeldCall | GatewayError {
   const params = message.params!;
   const field = NAMED_METHODS[message.method];
   // A requestState is bound to who asked, and for what: anyone else's retry is refused.
@@ -147,7 +161,7 @@ function startOrResume(session: Session, message: Request, principal: Principal)
   // A fresh id per call: stateless clients' ids need not be unique across requests.
   const call: Request = { ...message, id: `m${++callIds}`, params: stripMeta(params) };
   return heldCalls.start(
-    (sink) => session.handle(call, sink, principal),
+    (sink) => session.handle(call, sink, principal, facts),
     () => session.cancel(call.id),
     // The pool's capabilities: those of this request, as the upstream was told them.
     {
@@ -212,6 +226,7 @@ async function pooled(
     principal,
     owner: owner || undefined,
     credentials: ctx.credentials,
+    auditor: ctx.auditor,
     log: ctx.log,
   });
   const ready = session.connectAll().then(() => {

@@ -8,11 +8,12 @@ import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts'
 import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
-import type { Session } from '../session/session.ts';
+import { clientOf, type Session } from '../session/session.ts';
 import { SESSION_VERSIONS } from '../versions.ts';
 import { Channel, SSE_HEADERS } from './channel.ts';
 import type { GatewayContext } from './context.ts';
 import { principalKey, principalOf } from './edge-auth.ts';
+import { requestFacts } from './facts.ts';
 import { accepts, isJson, readBody } from './guard.ts';
 import { openSession } from './open-session.ts';
 import { sendError, sendJson } from './reply.ts';
@@ -76,14 +77,21 @@ export async function handleSessionPost(
       );
     }
     channel.openRequest(request.id, res, { 'mcp-session-id': session.id });
-    const response = await session.handle(request, channel.sinkFor(request.id), principalOf(req));
+    const response = await session.handle(
+      request,
+      channel.sinkFor(request.id),
+      principalOf(req),
+      requestFacts(req, request.params),
+    );
     channel.finishRequest(request.id, response);
     return;
   }
   // A 2025-03-26 batch: answer every request in one JSON array.
   const principal = principalOf(req);
   const responses = await Promise.all(
-    requests.map((r) => session.handle(r, channel.sinkFor(undefined), principal)),
+    requests.map((r) =>
+      session.handle(r, channel.sinkFor(undefined), principal, requestFacts(req, r.params)),
+    ),
   );
   sendJson(res, 200, JSON.stringify(responses), { 'mcp-session-id': session.id });
 }
@@ -95,6 +103,7 @@ async function initialize(
   request: Request,
   virtualServer?: string,
 ) {
+  const timing = { started: performance.now(), startedAt: Date.now() };
   const view = viewFor(ctx.config, virtualServer);
   if (!view) throw new GatewayError('not_found', `No virtual server named ${JSON.stringify(virtualServer)}`);
   if (ctx.registry.full) throw new GatewayError('too_many_sessions', 'Too many sessions; try again later');
@@ -119,7 +128,18 @@ async function initialize(
   };
   const instructions = session.instructions();
   if (instructions) result.instructions = instructions;
-  sendJson(res, 200, JSON.stringify(ok(request.id, result)), { 'mcp-session-id': session.id });
+  const response = ok(request.id, result);
+  ctx.auditor.record({
+    ...timing,
+    method: 'initialize',
+    principal: principalOf(req),
+    facts: requestFacts(req, params),
+    client: clientOf(params.clientInfo as Record<string, unknown> | undefined),
+    session: session.id,
+    virtualServer: view.name,
+    response,
+  });
+  sendJson(res, 200, JSON.stringify(response), { 'mcp-session-id': session.id });
 }
 
 export function handleSessionGet(

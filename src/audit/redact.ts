@@ -1,0 +1,52 @@
+// What of a call's arguments goes into its audit record: values under sensitive keys (at any
+// depth, matched case-insensitively by glob) and matches of configured patterns are replaced,
+// and the result is cut to a size cap. Built once per config; applied off nothing but the
+// arguments, which are never modified.
+import { globToRegExp } from '../route/names.ts';
+
+export const REDACTED = '[REDACTED]';
+const MAX_DEPTH = 32;
+
+export interface RedactOptions {
+  keys: readonly string[];
+  patterns: readonly string[];
+  maxArgumentBytes: number;
+}
+
+export type Redactor = (args: unknown) => unknown;
+
+export function createRedactor(options: RedactOptions): Redactor {
+  const keys = options.keys.map((k) => new RegExp(globToRegExp(k).source, 'is'));
+  // Validated here, at config load, so a bad pattern is a config error and never a request error.
+  const patterns = options.patterns.map((p) => new RegExp(p, 'g'));
+  const sensitive = (key: string) => keys.some((k) => k.test(key));
+  const clean = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'string') {
+      let out = value;
+      for (const p of patterns) out = out.replace(p, REDACTED);
+      return out;
+    }
+    if (value === null || typeof value !== 'object') return value;
+    if (depth >= MAX_DEPTH) return '[TOO DEEP]';
+    if (Array.isArray(value)) return value.map((v) => clean(v, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = sensitive(k) ? REDACTED : clean(v, depth + 1);
+    return out;
+  };
+  return (args) => {
+    if (args === undefined) return undefined;
+    const cleaned = clean(args, 0);
+    const text = JSON.stringify(cleaned) ?? '';
+    if (Buffer.byteLength(text) <= options.maxArgumentBytes) return cleaned;
+    // Cut as text, so the record stays small and still shows how the arguments began.
+    return { truncated: true, bytes: Buffer.byteLength(text), head: cutUtf8(text, options.maxArgumentBytes) };
+  };
+}
+
+/** The longest prefix of `text` that fits in `bytes` bytes of UTF-8, never splitting a character. */
+function cutUtf8(text: string, bytes: number): string {
+  const buffer = Buffer.from(text);
+  let end = Math.min(bytes, buffer.length);
+  while (end > 0 && (buffer[end]! & 0xc0) === 0x80) end--;
+  return buffer.subarray(0, end).toString();
+}

@@ -1,0 +1,24 @@
+// W3C Trace Context (`traceparent`): the trace a request belongs to, from the client's HTTP
+// header or, for MCP, from `_meta.traceparent` (2026-07-28 puts it there), so an agent's LLM
+// call and the tool calls it caused share one trace. Malformed values are ignored, as the
+// specification requires.
+
+export interface TraceParent {
+  traceId: string;
+  /** The caller's span: the parent of ours. */
+  parentId: string;
+  flags: string;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+
+export function parseTraceparent(value: unknown): TraceParent | undefined {
+  if (typeof value !== 'string' || value.length > 512) return undefined;
+  const m = TRACEPARENT.exec(value.trim());
+  if (!m) return undefined;
+  const [, version, traceId, parentId, flags] = m as unknown as [string, string, string, string, string];
+  // Version ff is invalid; all-zero ids are invalid; a future version may add fields (kept above).
+  if (version === 'ff' || /^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
+  if (version === '00' && value.trim().length !== 55) return undefined;
+  return { traceId, parentId, flags };
+}
