@@ -1,13 +1,13 @@
 // The running gateway: the HTTP front door, the session registries, the current config and the
 // graceful stop. Wiring only; behaviour lives in transport/, session/, route/ and upstream/.
 import type { AddressInfo } from 'node:net';
-import { NO_AUDIT } from './audit/auditor.ts';
 import type { Config } from './config/schema.ts';
 import { credentialSourcesFor } from './credentials/from-config.ts';
 import { authenticatorFor } from './identity/from-config.ts';
 import { createThrottle } from './identity/throttle.ts';
 import { compilePolicy } from './policy/engine.ts';
 import { SessionRegistry } from './session/registry.ts';
+import { NO_OBSERVER } from './telemetry/observation.ts';
 import type { GatewayContext } from './transport/context.ts';
 import { createHttpServer } from './transport/http-server.ts';
 import { heldCalls } from './transport/mrtr.ts';
@@ -63,7 +63,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     get credentials() {
       return credentials;
     },
-    auditor: NO_AUDIT,
+    observer: NO_OBSERVER,
     get policy() {
       return policy;
     },

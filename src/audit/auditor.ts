@@ -5,8 +5,7 @@
 import { hostname } from 'node:os';
 import type { GatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { Response } from '../jsonrpc.ts';
-import type { Interaction, RequestFacts } from './interaction.ts';
+import type { Observation, Observer } from '../telemetry/observation.ts';
 import { type AuditPrincipal, type AuditRecord, newRecordId, type Outcome } from './record.ts';
 import type { Redactor } from './redact.ts';
 
@@ -16,37 +15,10 @@ export interface RecordWriter {
   readonly blocked: boolean;
 }
 
-export interface Entry {
-  /** `performance.now()` and `Date.now()` when the request arrived. */
-  started: number;
-  startedAt: number;
-  method: string;
-  principal?: Principal;
-  facts?: RequestFacts;
-  /** The client as it introduced itself to the session (`facts.client`, per request, wins). */
-  client?: { name?: string; version?: string };
-  session?: string;
-  virtualServer?: string;
-  seen?: Interaction;
-  /** The answer sent, for the outcome, error code and size. */
-  response?: Response;
-  /** A refusal answered without a JSON-RPC response of ours (edge, HTTP level). */
-  refusal?: { code: string; reason: string; outcome: Outcome };
-}
-
-export interface Auditor {
-  readonly enabled: boolean;
-  /** Records cannot be kept and the config says to refuse calls meanwhile. */
-  readonly blocked: boolean;
-  record(entry: Entry): void;
-}
-
-export const NO_AUDIT: Auditor = { enabled: false, blocked: false, record: () => {} };
-
-export function createAuditor(writer: RecordWriter, redact: Redactor, instance?: string): Auditor {
+/** The audit observer: `blocked` when records cannot be kept and the config says to refuse calls. */
+export function createAuditor(writer: RecordWriter, redact: Redactor, instance?: string): Observer {
   const name = instance ?? `${hostname()}-${process.pid}`;
   return {
-    enabled: true,
     get blocked() {
       return writer.blocked;
     },
@@ -56,7 +28,7 @@ export function createAuditor(writer: RecordWriter, redact: Redactor, instance?:
   };
 }
 
-function toRecord(e: Entry, instance: string, redact: Redactor): AuditRecord {
+function toRecord(e: Observation, instance: string, redact: Redactor): AuditRecord {
   const seen = e.seen;
   const record: AuditRecord = {
     id: newRecordId(e.startedAt),
@@ -118,7 +90,7 @@ function round(ms: number): number {
 }
 
 /** The refusal an error thrown before any session stands for. */
-export function refusalOf(err: GatewayError): NonNullable<Entry['refusal']> {
+export function refusalOf(err: GatewayError): NonNullable<Observation['refusal']> {
   return {
     code: err.code,
     reason: err.message.slice(0, 200),

@@ -2,7 +2,6 @@
 // one upstream that owns the named tool, prompt or resource. Names are rewritten to what the
 // upstream knows; anything the view does not show is "not found" and never forwarded.
 
-import type { Interaction } from '../audit/interaction.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -10,6 +9,7 @@ import type { Id, Params, Request, Response } from '../jsonrpc.ts';
 import type { Policy } from '../policy/engine.ts';
 import type { Target } from '../policy/types.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
+import type { Interaction } from '../telemetry/observation.ts';
 import type { CancelToken } from '../upstream/calls.ts';
 import { SessionExpired } from '../upstream/streamable-http.ts';
 import type { Supervisor } from '../upstream/supervisor.ts';

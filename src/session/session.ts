@@ -2,8 +2,6 @@
 // on its behalf (1:1 mirroring), so a server→client request always finds its way back to the
 // client whose call caused it, and nothing outlives the session.
 
-import type { Auditor } from '../audit/auditor.ts';
-import type { Interaction, RequestFacts } from '../audit/interaction.ts';
 import type { Config, UpstreamConfig } from '../config/schema.ts';
 import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import { subjectOf, userCredential } from '../credentials/upstream-credential.ts';
@@ -13,6 +11,7 @@ import { anonymousPrincipal, type Principal } from '../identity/principal.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import type { Policy } from '../policy/engine.ts';
 import { type Catalog, type View, viewFor } from '../route/catalog.ts';
+import type { Interaction, Observer, RequestFacts } from '../telemetry/observation.ts';
 import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/calls.ts';
 import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
 import { Supervisor, type SupervisorOptions } from '../upstream/supervisor.ts';
@@ -43,7 +42,7 @@ export interface SessionInit {
   /** Where user tokens for those upstreams come from. */
   credentials?: CredentialSources;
   /** Where each request's audit record goes. */
-  auditor?: Auditor;
+  observer?: Observer;
   /** The policy in force now (replaced on reload). */
   policy(): Policy;
   log(line: string): void;
@@ -192,7 +191,7 @@ export class Session {
       response = await this.#serve(request, sink, principal, seen);
       return response;
     } finally {
-      this.#init.auditor?.record({
+      this.#init.observer?.record({
         started,
         startedAt,
         method: request.method,
@@ -209,7 +208,7 @@ export class Session {
 
   async #serve(request: Request, sink: CallSink, principal: Principal, seen: Interaction): Promise<Response> {
     if (this.#closed) return fail(request.id, new GatewayError('session_not_found', 'Session ended'));
-    if (this.#init.auditor?.blocked) {
+    if (this.#init.observer?.blocked) {
       return fail(
         request.id,
         new GatewayError('audit_unavailable', 'Audit records cannot be kept now; try again later'),

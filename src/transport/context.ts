@@ -1,10 +1,11 @@
 // What the downstream edge needs from the running gateway.
-import type { Auditor } from '../audit/auditor.ts';
+
 import type { Config } from '../config/schema.ts';
 import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import type { AuthOutcome } from '../identity/authenticate.ts';
 import type { Policy } from '../policy/engine.ts';
 import type { SessionRegistry } from '../session/registry.ts';
+import type { Observer } from '../telemetry/observation.ts';
 import type { SharedUpstreams } from '../upstream/shared.ts';
 
 export interface GatewayContext {
@@ -20,7 +21,7 @@ export interface GatewayContext {
   /** The policy in force for new work (replaced on reload). */
   readonly policy: Policy;
   /** Where every interaction's audit record goes. */
-  readonly auditor: Auditor;
+  readonly observer: Observer;
   /** Tokens for upstreams that act for the user (`onBehalfOf`). */
   readonly credentials: CredentialSources;
   /** Who is calling: a principal, or the refusal to answer with. */

@@ -101,7 +101,7 @@ export async function admit(
     if (outcome.retryAfterMs !== undefined)
       headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
     ctx.log(`refused ${req.method} ${endpoint} from ${req.socket.remoteAddress}: ${outcome.description}`);
-    ctx.auditor.record({
+    ctx.observer.record({
       ...timing,
       method: 'auth',
       facts: requestFacts(req),
@@ -119,7 +119,7 @@ export async function admit(
   const principal = outcome.principal;
   const allowed = principal.virtualServers;
   if (allowed && !allowed.includes(virtualServer ?? '/')) {
-    ctx.auditor.record({
+    ctx.observer.record({
       ...timing,
       method: 'auth',
       principal,

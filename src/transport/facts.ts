@@ -2,8 +2,8 @@
 // from and which trace it belongs to (the W3C `traceparent` header, else `_meta.traceparent`).
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { RequestFacts } from '../audit/interaction.ts';
 import type { Params } from '../jsonrpc.ts';
+import type { RequestFacts } from '../telemetry/observation.ts';
 import { parseTraceparent } from '../telemetry/trace-context.ts';
 
 export function requestFacts(req: IncomingMessage, params?: Params): RequestFacts {

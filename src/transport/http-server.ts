@@ -22,7 +22,7 @@ export function createHttpServer(ctx: GatewayContext): http.Server {
       const error = asGatewayError(err);
       if (error.code === 'internal') ctx.log(`internal error: ${String((err as Error)?.stack ?? err)}`);
       // Refused before any session could answer (bad body, unknown session, foreign Origin, ...).
-      ctx.auditor.record({
+      ctx.observer.record({
         ...timing,
         method: 'http',
         principal: admitted(req),

@@ -81,7 +81,7 @@ export async function handleLegacyMessage(
       capabilities: session.serverCapabilities(),
       serverInfo: { name: 'gatehouse', version: '0.1.0' },
     });
-    ctx.auditor.record({
+    ctx.observer.record({
       ...timing,
       method: 'initialize',
       principal: principalOf(req),

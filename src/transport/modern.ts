@@ -2,7 +2,6 @@
 // carries its version and client capabilities in `_meta`, mirrored in Mcp-Method / Mcp-Name
 // headers. Requests are served by a pooled context per (virtual server, client capabilities).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestFacts } from '../audit/interaction.ts';
 import { GatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Request, Response } from '../jsonrpc.ts';
@@ -10,6 +9,7 @@ import { isRequest, parseBody } from '../jsonrpc.ts';
 import { viewFor } from '../route/catalog.ts';
 import { fail, ok } from '../session/router.ts';
 import { clientOf, Session } from '../session/session.ts';
+import type { RequestFacts } from '../telemetry/observation.ts';
 import { META, MODERN_VERSION, SESSION_VERSIONS } from '../versions.ts';
 import { Channel, RequestStream } from './channel.ts';
 import type { GatewayContext } from './context.ts';
@@ -64,7 +64,7 @@ export async function handleModernPost(
   facts.client = clientOf(meta[`${META}clientInfo`] as Record<string, unknown> | undefined);
   /** Answers here, not through a session: such answers get their audit record here too. */
   const answer = (response: Response, status = 200) => {
-    ctx.auditor.record({ ...timing, method, principal, facts, virtualServer, response });
+    ctx.observer.record({ ...timing, method, principal, facts, virtualServer, response });
     reply(res, response, status);
   };
   const rejection = validate(req, message);
@@ -226,7 +226,7 @@ async function pooled(
     principal,
     owner: owner || undefined,
     credentials: ctx.credentials,
-    auditor: ctx.auditor,
+    observer: ctx.observer,
     log: ctx.log,
   });
   const ready = session.connectAll().then(() => {

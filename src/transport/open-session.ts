@@ -32,7 +32,7 @@ export function openSession(
     owner: principalKey(o.principal),
     principal: o.principal,
     credentials: ctx.credentials,
-    auditor: ctx.auditor,
+    observer: ctx.observer,
     log: ctx.log,
   });
   session.broadcast = (n) => o.channel.broadcast(n);

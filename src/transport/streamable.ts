@@ -129,7 +129,7 @@ async function initialize(
   const instructions = session.instructions();
   if (instructions) result.instructions = instructions;
   const response = ok(request.id, result);
-  ctx.auditor.record({
+  ctx.observer.record({
     ...timing,
     method: 'initialize',
     principal: principalOf(req),
