@@ -25,9 +25,10 @@ export interface AuditQuery {
 export interface AuditStore {
   /**
    * Appends records in order, each chained to the previous record of its instance, all or none
-   * (one transaction), and returns them as kept. A record whose id is already kept is skipped
-   * (so replaying a spool after a crash keeps each record exactly once). Rejects when the store
-   * cannot be written; nothing is then kept.
+   * (one transaction), and returns the ones it kept, as kept (normalized: see chain.ts). A record
+   * whose id is already kept, or repeated in the batch, is skipped and not returned (so replaying
+   * a spool after a crash keeps each record exactly once). Rejects when the store cannot be
+   * written; nothing is then kept.
    */
   append(records: readonly AuditRecord[]): Promise<StoredRecord[]>;
   /** Matching records oldest first, streamed in pages so memory stays flat for any count. */
