@@ -78,6 +78,9 @@ async function stop(server: ServerProcess): Promise<void> {
   await server.stop();
 }
 
+/** The baseline gateways run with audit and metrics off; the `observed` variant turns them on. */
+const OBSERVERS_OFF = ['audit: { enabled: false }', 'metrics: { enabled: false }'];
+
 /**
  * The governed variant: callers authenticate with an API key, and a 100-rule policy decides
  * every call (99 rules about other roles and servers, one — with a CEL condition on the
@@ -100,6 +103,7 @@ function governance(): { lines: string[]; authorization: string } {
   );
   return {
     lines: [
+      ...OBSERVERS_OFF,
       `auth: { apiKeys: { file: ${JSON.stringify(file)} } }`,
       'policy:',
       '  unmatched: deny',
@@ -114,7 +118,7 @@ function governance(): { lines: string[]; authorization: string } {
 async function startGateway(
   name: string,
   upstream: ServerProcess,
-  extra: string[] = ['auth: { anonymous: true }'],
+  extra: string[] = ['auth: { anonymous: true }', ...OBSERVERS_OFF],
 ): Promise<ServerProcess | undefined> {
   const cli = join(REPO, 'src', 'cli', 'main.ts');
   const configPath = join(logDir, `${name}.yaml`);

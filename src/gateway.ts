@@ -1,13 +1,14 @@
 // The running gateway: the HTTP front door, the session registries, the current config and the
 // graceful stop. Wiring only; behaviour lives in transport/, session/, route/ and upstream/.
 import type { AddressInfo } from 'node:net';
+import type { AuditWriterStats } from './audit/writer.ts';
 import type { Config } from './config/schema.ts';
 import { credentialSourcesFor } from './credentials/from-config.ts';
 import { authenticatorFor } from './identity/from-config.ts';
 import { createThrottle } from './identity/throttle.ts';
 import { compilePolicy } from './policy/engine.ts';
 import { SessionRegistry } from './session/registry.ts';
-import { NO_OBSERVER } from './telemetry/observation.ts';
+import { openObservers } from './telemetry/observers.ts';
 import type { GatewayContext } from './transport/context.ts';
 import { createHttpServer } from './transport/http-server.ts';
 import { heldCalls } from './transport/mrtr.ts';
@@ -23,6 +24,8 @@ export interface Gateway {
   close(): Promise<void>;
   /** Live session-era sessions (for tests and the admin API). */
   sessionCount(): number;
+  /** The audit writer's counters (undefined when audit is off). */
+  auditStats(): AuditWriterStats | undefined;
 }
 
 export interface GatewayOptions {
@@ -48,6 +51,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
   let authenticate = authenticatorFor(config.auth, throttle);
   let credentials = credentialSourcesFor(config, log);
   warnAnonymous(config, log);
+  const observers = await openObservers(config, { registry, pool }, log);
   const ctx: GatewayContext = {
     get config() {
       return config;
@@ -63,7 +67,8 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     get credentials() {
       return credentials;
     },
-    observer: NO_OBSERVER,
+    observer: observers.observer,
+    metrics: observers.metrics,
     get policy() {
       return policy;
     },
@@ -83,6 +88,9 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    await observers.close(); // Nothing was served: flush and release the audit store, then fail.
+    throw err;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -94,6 +102,9 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     reload(next) {
       const nextCredentials = credentialSourcesFor(next, log, credentials);
+      if (JSON.stringify([next.audit, next.metrics]) !== JSON.stringify([config.audit, config.metrics])) {
+        log('config: audit and metrics settings take effect at the next start, not on reload');
+      }
       config = next;
       credentials = nextCredentials;
       authenticate = authenticatorFor(next.auth, throttle);
@@ -108,6 +119,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       }
     },
     sessionCount: () => registry.size,
+    auditStats: () => observers.audit.stats(),
     async close() {
       draining = true;
       server.close();
@@ -119,6 +131,8 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
       await Promise.all([registry.closeAll(), pool.closeAll()]);
       await shared.closeAll();
       server.closeAllConnections();
+      // Last: every session's final records are in the queue by now.
+      await observers.close();
     },
   };
 }

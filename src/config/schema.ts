@@ -2,6 +2,7 @@
 // error, so a typo never silently turns a setting off. Defaults live here and nowhere else.
 import { z } from 'zod';
 import { auditSchema } from '../audit/schema.ts';
+import { metricsSchema } from '../telemetry/schema.ts';
 import { policySchema } from '../policy/schema.ts';
 import { authSchema } from './auth-schema.ts';
 import { secretsSchema } from './secrets-schema.ts';
@@ -154,6 +155,8 @@ export const configSchema = z.strictObject({
   userTokens: z.strictObject({ file: z.string().min(1) }).optional(),
   /** One record per interaction, kept tamper-evident and sent to SIEMs (docs/configuration.md, `audit`). */
   audit: auditSchema,
+  /** Prometheus metrics (docs/configuration.md, `metrics`). */
+  metrics: metricsSchema,
   /** Who may see and call what (docs/configuration.md, `policy`). No rules: everything is allowed. */
   policy: policySchema.prefault({}),
   /** The encrypted local secret store `${secret:NAME}` reads and `gatehouse secrets` writes. */

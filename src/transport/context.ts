@@ -5,6 +5,7 @@ import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import type { AuthOutcome } from '../identity/authenticate.ts';
 import type { Policy } from '../policy/engine.ts';
 import type { SessionRegistry } from '../session/registry.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import type { Observer } from '../telemetry/observation.ts';
 import type { SharedUpstreams } from '../upstream/shared.ts';
 
@@ -20,8 +21,10 @@ export interface GatewayContext {
   log(line: string): void;
   /** The policy in force for new work (replaced on reload). */
   readonly policy: Policy;
-  /** Where every interaction's audit record goes. */
+  /** Who sees every interaction: audit and metrics. */
   readonly observer: Observer;
+  /** Prometheus metrics, when served on the gateway's own listener. */
+  readonly metrics?: Metrics;
   /** Tokens for upstreams that act for the user (`onBehalfOf`). */
   readonly credentials: CredentialSources;
   /** Who is calling: a principal, or the refusal to answer with. */

@@ -7,6 +7,7 @@ import { admit, admitted, serveResourceMetadata } from './edge-auth.ts';
 import { requestFacts } from './facts.ts';
 import { checkOrigin } from './guard.ts';
 import { handleLegacyMessage, handleLegacySse } from './legacy-sse.ts';
+import { serveMetrics } from './metrics-endpoint.ts';
 import { handleModernPost, isModernRequest } from './modern.ts';
 import { serveOAuthPages } from './oauth-pages.ts';
 import { sendError } from './reply.ts';
@@ -52,6 +53,9 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
     res.writeHead(ctx.draining ? 503 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: ctx.draining ? 'draining' : 'ok', sessions: ctx.registry.size }));
     return;
+  }
+  if (ctx.metrics && pathname === ctx.config.metrics.path) {
+    return serveMetrics(ctx.metrics, ctx.config.metrics, req, res);
   }
   // Pages a browser opens (no MCP client, no Origin check: they check their own requests).
   if (pathname.startsWith('/oauth/') && (await serveOAuthPages(ctx, req, res, pathname))) return;

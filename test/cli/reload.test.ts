@@ -27,6 +27,9 @@ upstreams:
     args: [${JSON.stringify(servers.memory)}]
     env:
       MEMORY_FILE_PATH: ${JSON.stringify(join(tmpdir(), `gatehouse-reload-${process.pid}.jsonl`))}
+audit:
+  store: { type: sqlite, file: ${JSON.stringify(join(tmpdir(), `gatehouse-reload-${process.pid}-audit.db`))} }
+  spoolFile: ${JSON.stringify(join(tmpdir(), `gatehouse-reload-${process.pid}-audit.spool`))}
 `;
 
 describe('gatehouse start: reload and stop', () => {

@@ -57,6 +57,9 @@ auth: { anonymous: true }
 secrets:
   store: ${join(dir, 'secrets.json')}
   masterKey: { env: GATEHOUSE_MASTER_KEY }
+audit:
+  store: { type: sqlite, file: ${join(dir, 'audit.db')} }
+  spoolFile: ${join(dir, 'audit.spool')}
 upstreams:
   api:
     transport: http

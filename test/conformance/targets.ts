@@ -76,6 +76,9 @@ export async function startThroughGateway(): Promise<Target> {
   const config = configSchema.parse({
     listen: { host: '127.0.0.1', port: 0 },
     auth: { anonymous: true },
+    // The suite checks the protocol; audit and metrics are tested on their own.
+    audit: { enabled: false },
+    metrics: { enabled: false },
     upstreams: {
       fixture: { transport: 'stdio', command: process.execPath, args: [FIXTURE_PATH] },
     },

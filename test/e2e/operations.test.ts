@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.ts';
@@ -22,7 +24,14 @@ after(async () => {
 
 test('the bundled gatehouse.yaml fronts everything, filesystem and memory, with a read-only view', async () => {
   const text = await readFile(`${root}gatehouse.yaml`, 'utf8');
-  const config = parseConfig(text, 'gatehouse.yaml', { ...process.env, GATEHOUSE_PORT: '0' });
+  const auditDir = await mkdtemp(join(tmpdir(), 'gatehouse-ops-audit-'));
+  cleanups.push(() => rm(auditDir, { recursive: true, force: true }));
+  const config = parseConfig(text, 'gatehouse.yaml', {
+    ...process.env,
+    GATEHOUSE_PORT: '0',
+    GATEHOUSE_AUDIT_DB: join(auditDir, 'audit.db'),
+    GATEHOUSE_AUDIT_SPOOL: join(auditDir, 'audit.spool'),
+  });
   const cwd = process.cwd();
   process.chdir(root); // The bundled config names its servers relative to the project folder.
   const gateway = await startGateway(config, { log: () => {} }).finally(() => process.chdir(cwd));

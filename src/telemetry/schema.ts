@@ -1,0 +1,21 @@
+// The `metrics` section of gatehouse.yaml: where Prometheus scrapes and who may.
+import { z } from 'zod';
+
+export const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Served on the gateway's own listener at this path unless `listen` gives it its own. */
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_-]*$/)
+      .default('/metrics'),
+    /** A separate address for scrapes (e.g. an internal interface), instead of the main listener. */
+    listen: z
+      .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+      .optional(),
+    /** A bearer token scrapes must present (`${secret:NAME}`); without it the endpoint is open. */
+    token: z.string().min(16).optional(),
+  })
+  .prefault({});
+
+export type MetricsConfig = z.infer<typeof metricsSchema>;
