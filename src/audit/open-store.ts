@@ -1,6 +1,7 @@
 // The store the config names. The PostgreSQL store connects on first use (and again after the
 // server comes back), so a gateway starts while its database is down and spools meanwhile.
 
+import { openPostgresAuditStore } from './postgres-store.ts';
 import type { StoreConfig } from './schema.ts';
 import { openSqliteAuditStore } from './sqlite-store.ts';
 import type { AuditStore } from './store.ts';
@@ -10,6 +11,6 @@ export async function openAuditStore(config: StoreConfig): Promise<AuditStore> {
     case 'sqlite':
       return openSqliteAuditStore(config.file);
     case 'postgres':
-      throw new Error('the PostgreSQL audit store is not built yet');
+      return openPostgresAuditStore({ url: config.url, table: config.table });
   }
 }
