@@ -10,6 +10,16 @@ export async function runConnect(url: string, headerArgs: string[]): Promise<num
     const colon = h.indexOf(':');
     if (colon > 0) base[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
+  // Checked here, before anything is sent, so a bad header is named and its value is not:
+  // fetch's own error quotes the value, which is usually a credential (issue 3, secret leaks).
+  for (const [name, value] of Object.entries(base)) {
+    if (!sendable(name, value)) {
+      process.stderr.write(
+        `gatehouse connect: --header ${name}: the name or value has characters a header cannot carry (a line break?); nothing was sent\n`,
+      );
+      return 2;
+    }
+  }
   let sessionId: string | undefined;
   let version: string | undefined;
   const standalone = new AbortController();
@@ -88,4 +98,14 @@ export async function runConnect(url: string, headerArgs: string[]): Promise<num
   standalone.abort();
   if (sessionId) await fetch(url, { method: 'DELETE', headers: headers() }).catch(() => {});
   return 0;
+}
+
+/** Whether fetch accepts this header (its check, so the two can never disagree). */
+function sendable(name: string, value: string): boolean {
+  try {
+    new Headers([[name, value]]);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Gateway } from '../../src/gateway.ts';
+import { gatehouse } from '../helpers/cli.ts';
 import { servers, startTestGateway, stdio } from '../helpers/gateway.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -95,5 +96,24 @@ describe('gatehouse connect', () => {
     const deadline = Date.now() + 5000;
     while (gateway.sessionCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(gateway.sessionCount(), 0);
+  });
+
+  test('refuses a header it cannot send, naming it but never its value (issue 3, secret leaks)', async () => {
+    // fetch's own error would quote the value: a key pasted with a line break in it.
+    const secret = 'gh_pasted_with_a_line_break';
+    const result = await gatehouse(
+      [
+        'connect',
+        `${gateway.url}/mcp`,
+        '--header',
+        `Authorization: Bearer ${secret.slice(0, 9)}\n${secret.slice(9)}`,
+      ],
+      { input: '{"jsonrpc":"2.0","id":1,"method":"ping"}\n' },
+    );
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--header authorization: .*nothing was sent/);
+    for (const part of [secret.slice(0, 9), secret.slice(9)]) {
+      assert.ok(!result.stderr.includes(part) && !result.stdout.includes(part), result.stderr);
+    }
   });
 });
