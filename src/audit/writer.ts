@@ -31,6 +31,7 @@ export interface AuditWriterStats {
   /** Records lost: the spool could not be written and memory was full. */
   dropped: number;
   storeUp: boolean;
+  /** The store's most recent error (kept after it recovers, for diagnosis). */
   lastError?: string;
 }
 
