@@ -108,7 +108,8 @@ export function openSpool(file: string, log: (line: string) => void): Spool {
 
   const write = async (data: Buffer): Promise<void> => {
     if (!active) {
-      active = await open(file, 'a');
+      // Records hold who called what with which (redacted) arguments: readable by the owner only.
+      active = await open(file, 'a', 0o600);
       activeSize = (await active.stat()).size;
       if (activeSize === 0) await syncDir(dir);
     }
