@@ -69,6 +69,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     observer: observers.observer,
     metrics: observers.metrics,
+    auditStore: observers.audit.store,
     get policy() {
       return policy;
     },

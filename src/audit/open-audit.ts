@@ -8,11 +8,14 @@ import { openAuditStore } from './open-store.ts';
 import { createRedactor } from './redact.ts';
 import type { AuditConfig } from './schema.ts';
 import type { SinkStats } from './sink.ts';
+import type { AuditStore } from './store.ts';
 import { createSinks } from './sinks/open-sinks.ts';
 import { type AuditWriterStats, createAuditWriter } from './writer.ts';
 
 export interface Audit {
   readonly observer: Observer;
+  /** For searches and verification (the writer is the only one that appends). */
+  readonly store?: AuditStore;
   stats(): AuditWriterStats | undefined;
   sinks(): (SinkStats & { name: string })[];
   /** Writes everything queued (or leaves it in the spool), closes store and sinks. */
@@ -33,6 +36,7 @@ export async function openAudit(config: AuditConfig, log: (line: string) => void
   const writer = createAuditWriter(config, { store, sinks, log });
   return {
     observer: createAuditor(writer, createRedactor(config.redact), config.instance),
+    store,
     stats: () => writer.stats(),
     sinks: () => sinks.map((s) => ({ name: s.name, ...s.stats() })),
     close: () => writer.close(),

@@ -1,8 +1,10 @@
 // The one source of truth for gatehouse.yaml. Every object is strict: an unknown key is an
 // error, so a typo never silently turns a setting off. Defaults live here and nowhere else.
 import { z } from 'zod';
+import { adminSchema } from '../admin/schema.ts';
 import { auditSchema } from '../audit/schema.ts';
 import { metricsSchema } from '../telemetry/schema.ts';
+import { tracingSchema } from '../telemetry/tracing-schema.ts';
 import { policySchema } from '../policy/schema.ts';
 import { authSchema } from './auth-schema.ts';
 import { secretsSchema } from './secrets-schema.ts';
@@ -155,8 +157,12 @@ export const configSchema = z.strictObject({
   userTokens: z.strictObject({ file: z.string().min(1) }).optional(),
   /** One record per interaction, kept tamper-evident and sent to SIEMs (docs/configuration.md, `audit`). */
   audit: auditSchema,
+  /** Who may use the admin HTTP API (docs/configuration.md, `admin`). */
+  admin: adminSchema,
   /** Prometheus metrics (docs/configuration.md, `metrics`). */
   metrics: metricsSchema,
+  /** OpenTelemetry spans exported over OTLP/HTTP (docs/configuration.md, `tracing`). Off by default. */
+  tracing: tracingSchema,
   /** Who may see and call what (docs/configuration.md, `policy`). No rules: everything is allowed. */
   policy: policySchema.prefault({}),
   /** The encrypted local secret store `${secret:NAME}` reads and `gatehouse secrets` writes. */

@@ -40,7 +40,14 @@ export interface GatewayGauges {
   audit():
     | { queued: number; spooled: number; written: number; dropped: number; storeUp: boolean }
     | undefined;
-  sinks(): { name: string; delivered: number; failed: number; deadLettered: number; queued: number }[];
+  sinks(): {
+    name: string;
+    delivered: number;
+    failed: number;
+    deadLettered: number;
+    queued: number;
+    lost?: number;
+  }[];
 }
 
 export interface Metrics {
@@ -219,4 +226,9 @@ function gaugesFor(registry: Registry, gauges: GatewayGauges): void {
     (s) => s.deadLettered,
   );
   sink('gatehouse_audit_sink_queued_records', 'Records waiting in a sink', (s) => s.queued);
+  sink(
+    'gatehouse_audit_sink_lost_records',
+    'Records a sink could neither deliver nor dead-letter (must stay 0)',
+    (s) => s.lost ?? 0,
+  );
 }

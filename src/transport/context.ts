@@ -1,5 +1,6 @@
 // What the downstream edge needs from the running gateway.
 
+import type { AuditStore } from '../audit/store.ts';
 import type { Config } from '../config/schema.ts';
 import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import type { AuthOutcome } from '../identity/authenticate.ts';
@@ -23,6 +24,8 @@ export interface GatewayContext {
   readonly policy: Policy;
   /** Who sees every interaction: audit and metrics. */
   readonly observer: Observer;
+  /** The audit store, for the admin API's searches (undefined when audit is off). */
+  readonly auditStore?: AuditStore;
   /** Prometheus metrics, when served on the gateway's own listener. */
   readonly metrics?: Metrics;
   /** Tokens for upstreams that act for the user (`onBehalfOf`). */

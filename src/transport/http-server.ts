@@ -1,6 +1,7 @@
 // The downstream edge's HTTP front door: one node:http server, a tiny router, and the checks
 // every request passes first. Errors become answers here; nothing thrown reaches node:http.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { ADMIN_PREFIX, serveAdmin } from '../admin/api.ts';
 import { asGatewayError, GatewayError } from '../errors.ts';
 import type { GatewayContext } from './context.ts';
 import { admit, admitted, serveResourceMetadata } from './edge-auth.ts';
@@ -60,7 +61,8 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
   // Pages a browser opens (no MCP client, no Origin check: they check their own requests).
   if (pathname.startsWith('/oauth/') && (await serveOAuthPages(ctx, req, res, pathname))) return;
   const forbidden = checkOrigin(req, ctx.config.listen);
-  if (forbidden) return sendError(res, forbidden);
+  if (forbidden) throw forbidden; // Answered (and recorded) by the catch in createHttpServer.
+  if (pathname.startsWith(ADMIN_PREFIX)) return serveAdmin(ctx, req, res, pathname);
   if (req.method === 'GET' && serveResourceMetadata(ctx, req, res, pathname)) return;
   const mcp = MCP_PATH.exec(pathname);
   if (mcp) {
