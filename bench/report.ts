@@ -4,13 +4,14 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult } from './load.ts';
 
-export type TargetKey = 'direct' | 'pipe' | 'gateway' | 'governed';
+export type TargetKey = 'direct' | 'pipe' | 'gateway' | 'governed' | 'observed';
 
 export const TARGET_LABELS: Record<TargetKey, string> = {
   direct: 'upstream direct',
   pipe: 'byte pipe → upstream',
   gateway: 'Gatehouse → upstream',
   governed: 'Gatehouse + API key + 100-rule policy',
+  observed: 'Gatehouse + audit + metrics + tracing',
 };
 
 /** One measured autocannon run and the server CPU it cost. */
@@ -214,6 +215,19 @@ export function verdicts(
         `${fmt(governed, 2)}× (median of rounds ${overhead.map((r) => fmt(r, 2)).join(', ')}; ` +
         `medians ${fmt(byTarget.governed.serverCpuUsPerCall)} vs ${fmt(gateway.serverCpuUsPerCall)} µs)`,
       pass: governed <= 1.1,
+    });
+  }
+  if (byTarget.observed) {
+    // Issue 4: audit (SQLite), metrics and tracing on cost at most a tenth more CPU per call.
+    const overhead = cpuRatioByRound(samples, 'observed', 'gateway');
+    const observed = median(overhead);
+    out.push({
+      target: 'CPU per call with audit + metrics + tracing vs without',
+      budget: '≤ 1.10×',
+      measured:
+        `${fmt(observed, 2)}× (median of rounds ${overhead.map((r) => fmt(r, 2)).join(', ')}; ` +
+        `medians ${fmt(byTarget.observed.serverCpuUsPerCall)} vs ${fmt(gateway.serverCpuUsPerCall)} µs)`,
+      pass: observed <= 1.1,
     });
   }
   const wrong = Object.values(byTarget).reduce(

@@ -4,6 +4,7 @@
 // core 1. The bench informs; it never fails the build. Method: docs/performance.md.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,7 +35,11 @@ const WATCHDOG_MS = 10 * 60_000;
 const logDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
 const running = new Set<ServerProcess>();
 
+/** The observed gateway's OTLP peer, when started. */
+let collector: { url: string; close(): void } | undefined;
+
 async function cleanup(): Promise<void> {
+  collector?.close();
   const servers = [...running];
   running.clear();
   await Promise.all(servers.map((s) => s.stop()));
@@ -80,6 +85,31 @@ async function stop(server: ServerProcess): Promise<void> {
 
 /** The baseline gateways run with audit and metrics off; the `observed` variant turns them on. */
 const OBSERVERS_OFF = ['audit: { enabled: false }', 'metrics: { enabled: false }'];
+
+/**
+ * The observed variant: every call leaves an audit record in SQLite (default batching), counts
+ * in Prometheus metrics, and its spans are exported over OTLP to `collector` (a sink in the
+ * bench process, on the load core).
+ */
+function observability(collector: string): string[] {
+  return [
+    'auth: { anonymous: true }',
+    `audit: { store: { type: sqlite, file: ${JSON.stringify(join(logDir, 'audit.db'))} }, spoolFile: ${JSON.stringify(join(logDir, 'audit.spool'))} }`,
+    'metrics: { enabled: true }',
+    `tracing: { enabled: true, otlp: { url: "${collector}/v1/traces" } }`,
+  ];
+}
+
+/** An OTLP receiver that accepts and discards: the exporter's peer, not under test. */
+async function startCollector(): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
 
 /**
  * The governed variant: callers authenticate with an API key, and a 100-rule policy decides
@@ -293,6 +323,12 @@ async function main(): Promise<void> {
     const g = gov ? await prepare('governed', gov, upGoverned, governed.authorization) : 'it did not start';
     if (typeof g === 'string') notes.push(`governed gateway skipped: ${g}`);
     else targets.push(g);
+    const upObserved = await mustStart('upstream-observed', ['bench/upstream.ts']);
+    collector = await startCollector();
+    const obs = await startGateway('observed', upObserved, observability(collector.url));
+    const o = obs ? await prepare('observed', obs, upObserved) : 'it did not start';
+    if (typeof o === 'string') notes.push(`observed gateway skipped: ${o}`);
+    else targets.push(o);
   }
 
   const samples: RunSample[] = [];
