@@ -62,6 +62,22 @@ describe('canonical JSON', () => {
     assert.equal(recordHash(shuffled), r!.hash);
   });
 
+  test('normalizing gives what a JSON round trip gives, in one walk', () => {
+    const odd = {
+      when: new Date(0),
+      nan: Number.NaN,
+      inf: Number.NEGATIVE_INFINITY,
+      list: [undefined, () => 1, -0, 'x'],
+      fn: () => 1,
+      gone: undefined,
+      ...JSON.parse('{"__proto__": {"polluted": true}, "10": 1, "9": 2}'),
+    };
+    const r = { ...record(1), arguments: odd };
+    assert.deepEqual(normalizeRecord(r), JSON.parse(JSON.stringify(r)));
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    assert.equal(recordHash({ ...normalizeRecord(r), seq: 1, prevHash: GENESIS }).length, 64);
+  });
+
   test('normalizing makes strings jsonb accepts and times in toISOString form', () => {
     const r = normalizeRecord({ ...record(1), time: '2026-01-02T03:04:05Z', reason: 'a\u0000b\ud800' });
     assert.equal(r.time, '2026-01-02T03:04:05.000Z');

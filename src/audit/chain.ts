@@ -37,8 +37,11 @@ export function canonicalJson(value: unknown): string {
 /** The hash a record must carry: covers everything in it but `hash`. */
 export function recordHash(record: Omit<StoredRecord, 'hash'> & { hash?: string }): string {
   const { hash: _, ...rest } = record;
-  return createHash('sha256').update(record.prevHash).update(canonicalJson(rest)).digest('hex');
+  return sha256(record.prevHash, canonicalJson(rest));
 }
+
+const sha256 = (prevHash: string, canonical: string) =>
+  createHash('sha256').update(prevHash).update(canonical).digest('hex');
 
 /**
  * The record as every store keeps it, so a hash computed here is the hash read back from any of
@@ -47,7 +50,7 @@ export function recordHash(record: Omit<StoredRecord, 'hash'> & { hash?: string 
  * Throws for a record that is not one (a bug in its producer): an unparsable time.
  */
 export function normalizeRecord(record: AuditRecord): AuditRecord {
-  const plain = sanitize(JSON.parse(JSON.stringify(record))) as AuditRecord;
+  const plain = toPlain(record) as AuditRecord;
   const time = new Date(plain.time);
   if (Number.isNaN(time.getTime()))
     throw new TypeError(`audit record ${plain.id}: time ${plain.time} is not a date`);
@@ -55,12 +58,30 @@ export function normalizeRecord(record: AuditRecord): AuditRecord {
   return plain;
 }
 
-function sanitize(value: unknown): unknown {
+/** What JSON.parse(JSON.stringify(value)) gives, with strings cleaned, in one walk. */
+function toPlain(value: unknown): unknown {
   if (typeof value === 'string') return cleanString(value);
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(sanitize);
+  // JSON has no -0, NaN or Infinity.
+  if (typeof value === 'number') return Number.isFinite(value) ? value || 0 : null;
+  if (typeof value !== 'object' || value === null)
+    return typeof value === 'boolean' || value === null ? value : undefined;
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === 'function') return toPlain(json.call(value));
+  if (Array.isArray(value)) return value.map((item) => toPlain(item) ?? null);
   const out: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(value)) out[cleanString(key)] = sanitize(member);
+  for (const key of Object.keys(value)) {
+    const member = toPlain((value as Record<string, unknown>)[key]);
+    if (member === undefined) continue;
+    // A `__proto__` key (JSON.parse makes it an own property) must stay one, not become the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: member,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[cleanString(key)] = member;
+  }
   return out;
 }
 
@@ -73,15 +94,23 @@ function cleanString(text: string): string {
 
 /**
  * Chains `records` (already normalized, none kept yet) onto the heads of their instances, in
- * order. `heads` is updated to the new heads; instances it lacks start at EMPTY_HEAD.
+ * order. `heads` is updated to the new heads; instances it lacks start at EMPTY_HEAD. When
+ * `canonical` is given, each record's canonical JSON (what was hashed) is pushed to it: a
+ * store keeps that text as the record's JSON rather than serializing the record again.
  */
-export function chainRecords(records: readonly AuditRecord[], heads: Map<string, ChainHead>): StoredRecord[] {
+export function chainRecords(
+  records: readonly AuditRecord[],
+  heads: Map<string, ChainHead>,
+  canonical?: string[],
+): StoredRecord[] {
   const out: StoredRecord[] = [];
   for (const record of records) {
     const head = heads.get(record.instance) ?? EMPTY_HEAD;
     const linked = { ...record, seq: head.seq + 1, prevHash: head.hash };
-    const stored: StoredRecord = { ...linked, hash: recordHash(linked) };
+    const text = canonicalJson(linked);
+    const stored: StoredRecord = { ...linked, hash: sha256(linked.prevHash, text) };
     heads.set(record.instance, { seq: stored.seq, hash: stored.hash });
+    canonical?.push(text);
     out.push(stored);
   }
   return out;

@@ -18,7 +18,7 @@ import { isoTime, whereClauses } from './filters.ts';
 import { failingWith, maskedErrors } from './masked-error.ts';
 import { type PagedRecord, statements, toStored } from './postgres-sql.ts';
 import type { AuditRecord, StoredRecord } from './record.ts';
-import { COLUMNS, recordBody, toRow } from './row.ts';
+import { COLUMNS, toRow } from './row.ts';
 import type { AuditQuery, AuditStore } from './store.ts';
 
 export interface PostgresStoreOptions {
@@ -109,12 +109,10 @@ export function openPostgresAuditStore(options: PostgresStoreOptions): AuditStor
     for (const h of (await c.query(sql.heads, [instances])).rows) {
       heads.set(h.instance, { seq: Number(h.seq), hash: h.hash });
     }
-    const stored = chainRecords(fresh, heads);
+    const json: string[] = [];
+    const stored = chainRecords(fresh, heads, json);
     const rows = stored.map(toRow);
-    await c.query(sql.insert, [
-      ...COLUMNS.map((column) => rows.map((row) => row[column])),
-      stored.map((s) => JSON.stringify(recordBody(s))),
-    ]);
+    await c.query(sql.insert, [...COLUMNS.map((column) => rows.map((row) => row[column])), json]);
     return stored;
   }
 

@@ -1,5 +1,6 @@
 // How a record maps onto a table row, the same for every store. The full record is kept as JSON
-// in `record`; the fields searched by, and the chain fields, are columns beside it.
+// in `record` (its canonical JSON, the text that was hashed: chain.ts); the fields searched by,
+// and the chain fields, are columns beside it.
 //
 // Reading a row, the columns win over the JSON: a record is rebuilt from the JSON with its
 // column values put back in. Search filters by the columns, so what a search shows is what was
@@ -54,12 +55,6 @@ export function toRow(r: StoredRecord): RecordRow {
     prev_hash: r.prevHash,
     hash: r.hash,
   };
-}
-
-/** The JSON kept in `record`: the record without its chain fields (they are columns). */
-export function recordBody(r: StoredRecord): AuditRecord {
-  const { seq: _seq, prevHash: _prev, hash: _hash, ...body } = r;
-  return body;
 }
 
 export function fromRow(row: RecordRow, body: AuditRecord): StoredRecord {

@@ -10,7 +10,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type ChainHead, chainRecords, EMPTY_HEAD, freshRecords } from './chain.ts';
 import { isoTime, whereClauses } from './filters.ts';
 import type { AuditRecord, StoredRecord } from './record.ts';
-import { COLUMNS, fromRow, type RecordRow, recordBody, toRow } from './row.ts';
+import { COLUMNS, fromRow, type RecordRow, toRow } from './row.ts';
 import type { AuditQuery, AuditStore } from './store.ts';
 
 const PAGE = 500;
@@ -90,11 +90,12 @@ export function openSqliteAuditStore(file: string): AuditStore {
         const fresh = freshRecords(records, kept);
         const heads = new Map<string, ChainHead>();
         for (const r of fresh) if (!heads.has(r.instance)) heads.set(r.instance, readHead(r.instance));
-        const stored = chainRecords(fresh, heads);
-        for (const s of stored) {
+        const json: string[] = [];
+        const stored = chainRecords(fresh, heads, json);
+        stored.forEach((s, i) => {
           const row = toRow(s);
-          insert.run(...COLUMNS.map((c) => row[c]), JSON.stringify(recordBody(s)));
-        }
+          insert.run(...COLUMNS.map((c) => row[c]), json[i]!);
+        });
         db.exec('COMMIT');
         return stored;
       } catch (err) {
