@@ -2,6 +2,7 @@
 // The `gatehouse` command: start, validate, connect.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.ts';
+import { runAudit } from './audit.ts';
 import { runConnect } from './connect.ts';
 import { runKeys } from './keys.ts';
 import { runPolicy } from './policy.ts';
@@ -22,6 +23,9 @@ const USAGE = `Usage:
                                     \${secret:NAME} reads; values are read from stdin, never printed
   gatehouse policy explain --target tool:NAME [--role R]... [--args JSON] [--config FILE]
                                     how the policy decides for one principal and target, and why
+  gatehouse audit verify | audit search [filters] | audit export --format jsonl|csv [filters]
+                                    [--config FILE] check the audit trail's hash chains, search it,
+                                    export it (gatehouse audit --help for the filters)
   gatehouse connect URL [--header "Name: value"]...
                                     bridge stdio to a gateway URL, for clients that only speak stdio
 `;
@@ -31,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'keys') return runKeys(argv.slice(1));
   if (argv[0] === 'policy') return runPolicy(argv.slice(1));
   if (argv[0] === 'secrets') return runSecrets(argv.slice(1));
+  if (argv[0] === 'audit') return runAudit(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
