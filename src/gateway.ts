@@ -69,6 +69,7 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     observer: observers.observer,
     metrics: observers.metrics,
+    tracing: observers.tracing,
     auditStore: observers.audit.store,
     get policy() {
       return policy;
@@ -103,8 +104,9 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
     },
     reload(next) {
       const nextCredentials = credentialSourcesFor(next, log, credentials);
-      if (JSON.stringify([next.audit, next.metrics]) !== JSON.stringify([config.audit, config.metrics])) {
-        log('config: audit and metrics settings take effect at the next start, not on reload');
+      const observed = (c: Config) => JSON.stringify([c.audit, c.metrics, c.tracing]);
+      if (observed(next) !== observed(config)) {
+        log('config: audit, metrics and tracing settings take effect at the next start, not on reload');
       }
       config = next;
       credentials = nextCredentials;

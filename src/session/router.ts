@@ -10,6 +10,7 @@ import type { Policy } from '../policy/engine.ts';
 import type { Target } from '../policy/types.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
 import type { Interaction } from '../telemetry/observation.ts';
+import { endFilter, endPolicy, endUpstream, traceparentOf } from '../telemetry/request-span.ts';
 import type { CancelToken } from '../upstream/calls.ts';
 import { SessionExpired } from '../upstream/streamable-http.ts';
 import type { Supervisor } from '../upstream/supervisor.ts';
@@ -53,7 +54,7 @@ export async function route(
   const { id, method } = request;
   const params = request.params ?? {};
   const listKey = LIST_KEYS[method];
-  if (listKey) return list(u, request, listKey, principal);
+  if (listKey) return list(u, request, listKey, principal, seen);
   switch (method) {
     case 'ping':
       return ok(id, {});
@@ -132,11 +133,13 @@ function authorize(
 ): GatewayError | undefined {
   if (!governs(u.policy)) return undefined; // No rules: nothing to decide, nothing to build.
   const target = targetOf();
+  const span = seen.span?.policy();
   const decision = u.policy.decide(principal, target, args);
   seen.policy = {
     decision: decision.allow ? (decision.wouldAllow ? 'allow' : 'shadow-deny') : 'deny',
     ...(decision.ruleId ? { ruleId: decision.ruleId } : {}),
   };
+  if (span) endPolicy(span, seen.policy, decision.enforced);
   if (!decision.enforced && !decision.wouldAllow) {
     u.log(
       `policy (shadow) would deny ${target.kind} ${target.name} to ${who(principal)}: ${decision.reason}`,
@@ -166,11 +169,20 @@ function governs(policy: Policy): boolean {
   return policy.mode !== 'off' && policy.rules.length > 0;
 }
 
-async function list(u: Upstreams, request: Request, key: ListKey, principal: Principal): Promise<Response> {
+async function list(
+  u: Upstreams,
+  request: Request,
+  key: ListKey,
+  principal: Principal,
+  seen: Interaction,
+): Promise<Response> {
   const catalog = await u.catalog();
-  const items = governs(u.policy)
-    ? u.policy.filter(principal, catalog.targets(key)).map((t) => t.item)
-    : catalog[key];
+  let items = catalog[key];
+  if (governs(u.policy)) {
+    const span = seen.span?.filter();
+    items = u.policy.filter(principal, catalog.targets(key)).map((t) => t.item);
+    if (span) endFilter(span, catalog[key].length, items.length);
+  }
   const offset = decodeCursor(request.params?.cursor, key);
   if (offset === undefined) return fail(request.id, new GatewayError('invalid_params', 'Invalid cursor'));
   const size = u.config.pagination.pageSize;
@@ -235,6 +247,10 @@ async function forward(
   const supervisor = u.supervisors().get(target.server);
   if (!supervisor)
     return fail(request.id, new GatewayError('upstream_unavailable', 'upstream not configured'));
+  // The upstream's spans are children of ours: the call carries the traceparent naming our
+  // upstream span (tracing on), or our audit record's span (tracing off, the client sent one).
+  const span = seen.span?.upstream(request.method, target.server, target.name, supervisor.config);
+  const traceparent = span ? traceparentOf(span) : seen.traceparent;
   const send = async () => {
     const client = await supervisor.get();
     const sent = performance.now();
@@ -245,6 +261,7 @@ async function forward(
           supervisor.config.timeoutMs,
         maxMs: supervisor.config.maxCallMs,
         cancel,
+        traceparent,
         hooks: {
           onNotification: (n) => sink.notify(n),
           onServerRequest: (r) => sink.request(r.method, r.params),
@@ -260,8 +277,10 @@ async function forward(
       if (err instanceof GatewayError && err.cause instanceof SessionExpired) return send();
       throw err;
     });
+    if (span) endUpstream(span, response);
     return { ...response, id: request.id };
   } catch (thrown) {
+    if (span) endUpstream(span, undefined, failure(thrown));
     if (!(thrown instanceof GatewayError)) throw thrown;
     let err = thrown;
     if (supervisor.delegated && err.code !== 'authorization_required') {
@@ -276,6 +295,13 @@ async function forward(
     if (err.code === 'authorization_required') return u.authorizationNeeded(request, err);
     return fail(request.id, err);
   }
+}
+
+/** What a thrown error says about a failed upstream call, for its span. */
+function failure(thrown: unknown): { code: string; message: string } {
+  return thrown instanceof GatewayError
+    ? { code: thrown.code, message: thrown.message }
+    : { code: 'internal', message: String(thrown) };
 }
 
 export function ok(id: Id, value: Record<string, unknown>): Response {

@@ -12,6 +12,8 @@ import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts'
 import type { Policy } from '../policy/engine.ts';
 import { type Catalog, type View, viewFor } from '../route/catalog.ts';
 import type { Interaction, Observer, RequestFacts } from '../telemetry/observation.ts';
+import { auditedTraceparent } from '../telemetry/trace-context.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/calls.ts';
 import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
 import { Supervisor, type SupervisorOptions } from '../upstream/supervisor.ts';
@@ -43,6 +45,8 @@ export interface SessionInit {
   credentials?: CredentialSources;
   /** Where each request's audit record goes. */
   observer?: Observer;
+  /** Spans for each request, when tracing is on. */
+  tracing?: Tracing;
   /** The policy in force now (replaced on reload). */
   policy(): Policy;
   log(line: string): void;
@@ -186,11 +190,23 @@ export class Session {
     this.lastSeen = startedAt;
     this.#principal = principal; // The same caller (the owner), perhaps with a renewed token.
     const seen: Interaction = {};
+    const tracing = this.#init.tracing;
+    if (tracing) {
+      facts ??= {};
+      seen.span = tracing.begin(request, facts, {
+        session: this.#init.pooled ? undefined : this.id,
+        protocolVersion: this.protocolVersion,
+        virtualServer: this.#view.name,
+      });
+    } else if (facts?.parent) {
+      seen.traceparent = auditedTraceparent(facts);
+    }
     let response: Response | undefined;
     try {
       response = await this.#serve(request, sink, principal, seen);
       return response;
     } finally {
+      seen.span?.end(response, seen);
       this.#init.observer?.record({
         started,
         startedAt,

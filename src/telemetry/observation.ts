@@ -5,6 +5,8 @@
 import type { AuditRecord, Outcome } from '../audit/record.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Response } from '../jsonrpc.ts';
+import type { RequestSpan } from './request-span.ts';
+import type { TraceParent } from './trace-context.ts';
 
 /** What the router learns while serving a request: filled in as it goes. */
 export interface Interaction {
@@ -20,13 +22,23 @@ export interface Interaction {
   /** Set when the outcome is not plain from the answer (a hidden target refused by policy). */
   outcome?: Outcome;
   reason?: string;
+  /** Tracing on: the request's SERVER span, parent of the policy and upstream spans. */
+  span?: RequestSpan;
+  /**
+   * Tracing off, the client sent a trace: the `traceparent` upstream requests carry, naming the
+   * gateway's span of the audit record (`facts.spanId`) within the client's trace.
+   */
+  traceparent?: string;
 }
 
 /** Facts about the request known at the transport: where it came from and its trace. */
 export interface RequestFacts {
   source?: string;
+  /** The trace the request belongs to, and the gateway's span in it (audit records carry both). */
   traceId?: string;
   spanId?: string;
+  /** The caller's `traceparent` as received: its span is the parent of ours. */
+  parent?: TraceParent;
   client?: { name?: string; version?: string };
 }
 

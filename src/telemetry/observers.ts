@@ -1,5 +1,5 @@
 // Everything that observes the gateway at work, assembled from the config: the audit trail
-// and Prometheus metrics, fed by one observer; closed in order at shutdown.
+// and Prometheus metrics, fed by one observer, and tracing; closed in order at shutdown.
 import type http from 'node:http';
 import { type Audit, openAudit } from '../audit/open-audit.ts';
 import type { Config } from '../config/schema.ts';
@@ -8,12 +8,15 @@ import { startMetricsServer } from '../transport/metrics-endpoint.ts';
 import { liveChildren } from '../upstream/stdio.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { type Observer, observeAll } from './observation.ts';
+import { openTracing, type Tracing } from './tracing.ts';
 
 export interface Observers {
   readonly observer: Observer;
   /** Metrics to serve on the gateway's own listener (undefined when off or on their own listener). */
   readonly metrics?: Metrics;
   readonly audit: Audit;
+  /** Spans for each request (undefined when tracing is off). */
+  readonly tracing?: Tracing;
   close(): Promise<void>;
 }
 
@@ -23,7 +26,18 @@ export async function openObservers(
   log: (line: string) => void,
 ): Promise<Observers> {
   const audit = await openAudit(config.audit, log);
-  if (!config.metrics.enabled) return { observer: audit.observer, audit, close: () => audit.close() };
+  const tracing = openTracing(config.tracing, log, config.audit.instance);
+  if (!config.metrics.enabled) {
+    return {
+      observer: audit.observer,
+      audit,
+      tracing,
+      async close() {
+        await audit.close();
+        await tracing?.shutdown();
+      },
+    };
+  }
   const metrics = createMetrics({
     sessions: () => ({ session: sessions.registry.size, stateless: sessions.pool.size }),
     childProcesses: () => liveChildren.size,
@@ -52,10 +66,12 @@ export async function openObservers(
     observer: observeAll([metrics.observer, audit.observer]),
     metrics: listen ? undefined : metrics,
     audit,
+    tracing,
     async close() {
       server?.close();
       server?.closeAllConnections();
       await audit.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -22,3 +22,14 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
   if (version === '00' && value.trim().length !== 55) return undefined;
   return { traceId, parentId, flags };
 }
+
+/**
+ * With tracing off, the `traceparent` upstream requests carry when the client sent a trace: the
+ * client's trace and flags, with the gateway's span of the audit record (`facts.spanId`) as
+ * the parent, so the upstream's spans name the record that describes the call. Undefined when
+ * the client sent no trace: nothing is added then.
+ */
+export function auditedTraceparent(facts: { parent?: TraceParent; spanId?: string }): string | undefined {
+  const parent = facts.parent;
+  return parent && facts.spanId ? `00-${parent.traceId}-${facts.spanId}-${parent.flags}` : undefined;
+}

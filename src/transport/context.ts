@@ -8,6 +8,7 @@ import type { Policy } from '../policy/engine.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Observer } from '../telemetry/observation.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { SharedUpstreams } from '../upstream/shared.ts';
 
 export interface GatewayContext {
@@ -28,6 +29,8 @@ export interface GatewayContext {
   readonly auditStore?: AuditStore;
   /** Prometheus metrics, when served on the gateway's own listener. */
   readonly metrics?: Metrics;
+  /** Spans for each request (undefined when tracing is off). */
+  readonly tracing?: Tracing;
   /** Tokens for upstreams that act for the user (`onBehalfOf`). */
   readonly credentials: CredentialSources;
   /** Who is calling: a principal, or the refusal to answer with. */

@@ -11,6 +11,7 @@ export function requestFacts(req: IncomingMessage, params?: Params): RequestFact
   const meta = params?._meta as Record<string, unknown> | undefined;
   const parent = parseTraceparent(req.headers.traceparent) ?? parseTraceparent(meta?.traceparent);
   if (parent) {
+    facts.parent = parent;
     facts.traceId = parent.traceId;
     // The gateway's own span within the caller's trace.
     facts.spanId = randomBytes(8).toString('hex');

@@ -227,6 +227,7 @@ async function pooled(
     owner: owner || undefined,
     credentials: ctx.credentials,
     observer: ctx.observer,
+    tracing: ctx.tracing,
     log: ctx.log,
   });
   const ready = session.connectAll().then(() => {

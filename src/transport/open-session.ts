@@ -33,6 +33,7 @@ export function openSession(
     principal: o.principal,
     credentials: ctx.credentials,
     observer: ctx.observer,
+    tracing: ctx.tracing,
     log: ctx.log,
   });
   session.broadcast = (n) => o.channel.broadcast(n);

@@ -45,6 +45,11 @@ export interface CallOptions {
   /** Set by the caller to cancel the call; the client hooks `onCancel`. */
   cancel?: CancelToken;
   hooks?: CallHooks;
+  /**
+   * The W3C traceparent the request carries (in `_meta.traceparent`, and as the `traceparent`
+   * header over HTTP), so the upstream's spans join the caller's trace. Absent: none is added.
+   */
+  traceparent?: string;
 }
 
 export interface InitializeResult {

@@ -182,10 +182,20 @@ export class UpstreamClient {
     let outParams = params;
     const pending: Pending = { resolve: () => {}, reject: () => {}, hooks: options.hooks };
     const meta = params?._meta as Record<string, unknown> | undefined;
-    if (meta?.progressToken !== undefined) {
-      // Our own token towards the upstream, so tokens of different callers never collide.
-      pending.progressToken = meta.progressToken as string | number;
-      outParams = { ...params, _meta: { ...meta, progressToken: id } };
+    const traceparent = options.traceparent;
+    if (meta?.progressToken !== undefined || traceparent) {
+      const outMeta: Record<string, unknown> = { ...meta };
+      if (meta?.progressToken !== undefined) {
+        // Our own token towards the upstream, so tokens of different callers never collide.
+        pending.progressToken = meta.progressToken as string | number;
+        outMeta.progressToken = id;
+      }
+      // Ours replaces any the client sent: the upstream's parent is the gateway's span.
+      if (traceparent) {
+        outMeta.traceparent = traceparent;
+        headers = headers ? { ...headers, traceparent } : { traceparent };
+      }
+      outParams = { ...params, _meta: outMeta };
     }
     return new Promise<Response>((resolve, reject) => {
       const started = Date.now();

@@ -74,12 +74,12 @@ export function createLegacySseTransport(options: HttpOptions): UpstreamTranspor
         });
       });
     },
-    async send(message: Message) {
+    async send(message: Message, extra?: Record<string, string>) {
       if (!postUrl || closed) throw new Error('upstream connection is closed');
       const res = await exchange(
         postUrl,
         'POST',
-        headers({ 'content-type': 'application/json' }),
+        headers({ ...extra, 'content-type': 'application/json' }),
         JSON.stringify(message),
         AbortSignal.timeout(POST_TIMEOUT_MS),
       );
