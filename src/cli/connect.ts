@@ -4,11 +4,34 @@
 import { createInterface } from 'node:readline';
 import { createSseParser } from '../transport/sse.ts';
 
-export async function runConnect(url: string, headerArgs: string[]): Promise<number> {
+export async function runConnect(
+  url: string,
+  headerArgs: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const base: Record<string, string> = {};
   for (const h of headerArgs) {
     const colon = h.indexOf(':');
-    if (colon > 0) base[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+    if (colon <= 0) continue;
+    const name = h.slice(0, colon).trim().toLowerCase();
+    // `${NAME}` takes the value from the environment, so a credential need not be an argument
+    // (arguments show in `ps` and shell history): --header 'Authorization: Bearer ${GATEHOUSE_KEY}'.
+    const missing: string[] = [];
+    const value = h
+      .slice(colon + 1)
+      .trim()
+      .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
+        const found = env[variable];
+        if (found === undefined) missing.push(variable);
+        return found ?? '';
+      });
+    if (missing.length > 0) {
+      process.stderr.write(
+        `gatehouse connect: --header ${name}: environment variable ${missing[0]} is not set\n`,
+      );
+      return 2;
+    }
+    base[name] = value;
   }
   // Checked here, before anything is sent, so a bad header is named and its value is not:
   // fetch's own error quotes the value, which is usually a credential (issue 3, secret leaks).

@@ -26,7 +26,7 @@ const USAGE = `Usage:
   gatehouse audit verify | audit search [filters] | audit export --format jsonl|csv [filters]
                                     [--config FILE] check the audit trail's hash chains, search it,
                                     export it (gatehouse audit --help for the filters)
-  gatehouse connect URL [--header "Name: value"]...
+  gatehouse connect URL [--header "Name: value"]...   (\${NAME} in a value reads the environment)
                                     bridge stdio to a gateway URL, for clients that only speak stdio
 `;
 

@@ -1,11 +1,15 @@
 // `gatehouse connect URL`, the stdio bridge, driven by the official SDK v1 client as a
 // stdio-only client (Claude Desktop style) would: spawn it, list and call tools through it.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Gateway } from '../../src/gateway.ts';
+import { createKeyStore } from '../../src/identity/key-store.ts';
 import { gatehouse } from '../helpers/cli.ts';
 import { servers, startTestGateway, stdio } from '../helpers/gateway.ts';
 
@@ -115,5 +119,49 @@ describe('gatehouse connect', () => {
     for (const part of [secret.slice(0, 9), secret.slice(9)]) {
       assert.ok(!result.stderr.includes(part) && !result.stdout.includes(part), result.stderr);
     }
+  });
+});
+
+describe('gatehouse connect with a key from the environment', () => {
+  let dir: string;
+  let gateway: Gateway;
+  let key: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-connect-key-'));
+    const file = join(dir, 'keys.json');
+    key = createKeyStore({ path: file }).create({ name: 'bridge' }).key;
+    gateway = await startTestGateway({
+      auth: { anonymous: false, apiKeys: { file } },
+      upstreams: { everything: stdio(servers.everything) },
+    });
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ping =
+    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}\n';
+
+  test('${NAME} in a header value is read from the environment, so the key is never an argument', async () => {
+    const result = await gatehouse(
+      ['connect', `${gateway.url}/mcp`, '--header', 'Authorization: Bearer ${GATEHOUSE_TEST_KEY}'],
+      { input: ping, env: { ...process.env, GATEHOUSE_TEST_KEY: key } },
+    );
+    assert.match(result.stdout, /"serverInfo":\{"name":"gatehouse"/, result.stderr);
+    assert.ok(!result.stderr.includes(key));
+  });
+
+  test('a variable that is not set is named, and nothing is sent', async () => {
+    const env = { ...process.env };
+    delete env.GATEHOUSE_TEST_KEY;
+    const result = await gatehouse(
+      ['connect', `${gateway.url}/mcp`, '--header', 'Authorization: Bearer ${GATEHOUSE_TEST_KEY}'],
+      { input: ping, env },
+    );
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /environment variable GATEHOUSE_TEST_KEY is not set/);
   });
 });
