@@ -135,3 +135,16 @@ describe('secrets from the encrypted store', () => {
     assert.equal(await readSecretsConfig(file, env), undefined);
   });
 });
+
+test('refuses secrets in the policy, whose text is shown in explanations and errors', () => {
+  const text = [
+    'upstreams: { a: { transport: stdio, command: x } }',
+    'policy:',
+    '  rules:',
+    '    - { id: r, effect: allow, when: "args.key == \'${file:/etc/hostname}\'" }',
+  ].join('\n');
+  assert.throws(
+    () => parseConfig(text, 'g.yaml', {}),
+    /policy\.rules\.0\.when: secrets .* cannot be used in the policy/,
+  );
+});

@@ -38,6 +38,12 @@ export function interpolate(
         fallback: string | undefined,
       ) => {
         if (escaped) return whole.slice(1);
+        if ((file !== undefined || secretName !== undefined) && path[0] === 'policy') {
+          // Policy text is shown (`gatehouse policy explain`, CEL errors): no place for a secret.
+          throw new ConfigError(
+            `${path.join('.')}: secrets (\${file:...}, \${secret:...}) cannot be used in the policy, whose text is shown in explanations and errors`,
+          );
+        }
         if (file !== undefined) return readSecretFile(file, path);
         if (secretName !== undefined) return readSecret(secretName, secret, path);
         const found = env[name!];
