@@ -3,11 +3,13 @@
 import type { AddressInfo } from 'node:net';
 import type { AuditWriterStats } from './audit/writer.ts';
 import type { Config } from './config/schema.ts';
+import { secretValues } from './config/secret-values.ts';
 import { credentialSourcesFor } from './credentials/from-config.ts';
 import { authenticatorFor } from './identity/from-config.ts';
 import { createThrottle } from './identity/throttle.ts';
 import { compilePolicy } from './policy/engine.ts';
 import { SessionRegistry } from './session/registry.ts';
+import { createLogger, type Log } from './telemetry/logger.ts';
 import { openObservers } from './telemetry/observers.ts';
 import type { GatewayContext } from './transport/context.ts';
 import { createHttpServer } from './transport/http-server.ts';
@@ -15,6 +17,8 @@ import { heldCalls } from './transport/mrtr.ts';
 import { SharedUpstreams } from './upstream/shared.ts';
 
 export interface Gateway {
+  /** The gateway's log (structured, secrets masked), for its command to write through too. */
+  readonly log: Log;
   /** Base URL, e.g. http://127.0.0.1:4680; the MCP endpoint is `${url}/mcp`. */
   readonly url: string;
   readonly config: Config;
@@ -37,7 +41,10 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
   let draining = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let secrets = secretValues(config);
+  const log =
+    options.log ??
+    createLogger({ format: config.logs.format, level: config.logs.level, secrets: () => secrets }).log;
   const limits = () => ({
     idleTtlMs: config.sessions.idleTtlSeconds * 1000,
     max: config.sessions.maxSessions,
@@ -99,11 +106,13 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
 
   return {
     url: `http://${host}:${address.port}`,
+    log,
     get config() {
       return config;
     },
     reload(next) {
       const nextCredentials = credentialSourcesFor(next, log, credentials);
+      secrets = secretValues(next);
       const observed = (c: Config) => JSON.stringify([c.audit, c.metrics, c.tracing]);
       if (observed(next) !== observed(config)) {
         log('config: audit, metrics and tracing settings take effect at the next start, not on reload');
@@ -141,10 +150,12 @@ export async function startGateway(initial: Config, options: GatewayOptions = {}
 }
 
 /** Anonymous access is allowed only when asked for, and never quietly. */
-function warnAnonymous(config: Config, log: (line: string) => void): void {
+function warnAnonymous(config: Config, log: Log): void {
   const open = Object.entries(config.virtualServers)
     .filter(([, vs]) => vs.anonymous ?? config.auth.anonymous)
     .map(([name]) => `/mcp/${name}`);
   if (config.auth.anonymous) open.unshift('/mcp');
-  if (open.length > 0) log(`WARNING: requests without credentials are served on ${open.join(', ')}`);
+  if (open.length > 0) {
+    log(`WARNING: requests without credentials are served on ${open.join(', ')}`, { level: 'warn' });
+  }
 }

@@ -37,10 +37,10 @@ export async function runStart(file: string): Promise<number> {
         const next = await loadConfig(file);
         gateway.reload(next);
         files.update(watched(file, next));
-        process.stderr.write(`config reloaded (${why})\n`);
+        gateway.log(`config reloaded (${why})`);
       } catch (err) {
         const text = err instanceof ConfigError ? err.message : String(err);
-        process.stderr.write(`config NOT reloaded (${why}); keeping the running config:\n${text}\n`);
+        gateway.log(`config NOT reloaded (${why}); keeping the running config:\n${text}`, { level: 'error' });
       }
     });
   };
@@ -50,12 +50,12 @@ export async function runStart(file: string): Promise<number> {
   const files = watchFiles(
     watched(file, config),
     (changed) => reload(changed === file ? 'file changed' : 'secret store changed'),
-    (line) => process.stderr.write(`${line}\n`),
+    (line) => gateway.log(line, { level: 'warn' }),
   );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      process.stderr.write(`${signal}: draining calls in flight, then stopping\n`);
+      gateway.log(`${signal}: draining calls in flight, then stopping`);
       resolve();
     };
     process.once('SIGINT', stop);

@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import { adminSchema } from '../admin/schema.ts';
 import { auditSchema } from '../audit/schema.ts';
-import { metricsSchema } from '../telemetry/schema.ts';
-import { tracingSchema } from '../telemetry/tracing-schema.ts';
 import { policySchema } from '../policy/schema.ts';
+import { logsSchema, metricsSchema } from '../telemetry/schema.ts';
+import { tracingSchema } from '../telemetry/tracing-schema.ts';
 import { authSchema } from './auth-schema.ts';
 import { secretsSchema } from './secrets-schema.ts';
 
@@ -161,6 +161,8 @@ export const configSchema = z.strictObject({
   admin: adminSchema,
   /** Prometheus metrics (docs/configuration.md, `metrics`). */
   metrics: metricsSchema,
+  /** The gateway's own log on stderr (docs/configuration.md, `logs`). */
+  logs: logsSchema,
   /** OpenTelemetry spans exported over OTLP/HTTP (docs/configuration.md, `tracing`). Off by default. */
   tracing: tracingSchema,
   /** Who may see and call what (docs/configuration.md, `policy`). No rules: everything is allowed. */

@@ -9,6 +9,7 @@ import type { Id, Params, Request, Response } from '../jsonrpc.ts';
 import type { Policy } from '../policy/engine.ts';
 import type { Target } from '../policy/types.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
+import type { Log } from '../telemetry/logger.ts';
 import type { Interaction } from '../telemetry/observation.ts';
 import { endFilter, endPolicy, endUpstream, traceparentOf } from '../telemetry/request-span.ts';
 import type { CancelToken } from '../upstream/calls.ts';
@@ -31,7 +32,7 @@ export interface Upstreams {
   authorizationNeeded(request: Request, err: GatewayError): Response;
   /** The policy in force when the call started. */
   readonly policy: Policy;
-  log(line: string): void;
+  log: Log;
 }
 
 type ListKey = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';

@@ -11,6 +11,8 @@ import { anonymousPrincipal, type Principal } from '../identity/principal.ts';
 import type { Id, Notification, Params, Request, Response } from '../jsonrpc.ts';
 import type { Policy } from '../policy/engine.ts';
 import { type Catalog, type View, viewFor } from '../route/catalog.ts';
+import { inRequest } from '../telemetry/log-context.ts';
+import type { Log } from '../telemetry/logger.ts';
 import type { Interaction, Observer, RequestFacts } from '../telemetry/observation.ts';
 import { auditedTraceparent } from '../telemetry/trace-context.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
@@ -49,7 +51,7 @@ export interface SessionInit {
   tracing?: Tracing;
   /** The policy in force now (replaced on reload). */
   policy(): Policy;
-  log(line: string): void;
+  log: Log;
 }
 
 /** Client capabilities the gateway can route back; never declare upstream what the client lacks. */
@@ -202,8 +204,15 @@ export class Session {
       seen.traceparent = auditedTraceparent(facts);
     }
     let response: Response | undefined;
+    // Log lines written while serving carry the request's trace, span, session and method.
+    const context = {
+      traceId: facts?.traceId,
+      spanId: facts?.spanId,
+      session: this.#init.pooled ? undefined : this.id,
+      method: request.method,
+    };
     try {
-      response = await this.#serve(request, sink, principal, seen);
+      response = await inRequest(context, () => this.#serve(request, sink, principal, seen));
       return response;
     } finally {
       seen.span?.end(response, seen);
@@ -241,7 +250,9 @@ export class Session {
       return response;
     } catch (err) {
       // A bug, not an expected outcome: logged for the operator, a plain internal error for the client.
-      this.#init.log(`internal error handling ${request.method}: ${String((err as Error)?.stack ?? err)}`);
+      this.#init.log(`internal error handling ${request.method}: ${String((err as Error)?.stack ?? err)}`, {
+        level: 'error',
+      });
       return fail(request.id, asGatewayError(err));
     } finally {
       this.#inFlight.delete(request.id);

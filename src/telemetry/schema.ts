@@ -1,4 +1,4 @@
-// The `metrics` section of gatehouse.yaml: where Prometheus scrapes and who may.
+// The `metrics` and `logs` sections of gatehouse.yaml.
 import { z } from 'zod';
 
 export const metricsSchema = z
@@ -19,3 +19,11 @@ export const metricsSchema = z
   .prefault({});
 
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+
+export const logsSchema = z
+  .strictObject({
+    /** `json`: one object per line (pino), for log pipelines; `text`: the message alone, for people. */
+    format: z.enum(['json', 'text']).default('json'),
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .prefault({});

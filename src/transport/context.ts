@@ -6,6 +6,7 @@ import type { CredentialSources } from '../credentials/upstream-credential.ts';
 import type { AuthOutcome } from '../identity/authenticate.ts';
 import type { Policy } from '../policy/engine.ts';
 import type { SessionRegistry } from '../session/registry.ts';
+import type { Log } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Observer } from '../telemetry/observation.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
@@ -20,7 +21,7 @@ export interface GatewayContext {
   /** Upstreams one connection of which serves every session (`share: gateway`). */
   readonly shared: SharedUpstreams;
   readonly draining: boolean;
-  log(line: string): void;
+  log: Log;
   /** The policy in force for new work (replaced on reload). */
   readonly policy: Policy;
   /** Who sees every interaction: audit and metrics. */

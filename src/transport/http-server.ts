@@ -22,7 +22,9 @@ export function createHttpServer(ctx: GatewayContext): http.Server {
     const timing = { started: performance.now(), startedAt: Date.now() };
     route(ctx, req, res).catch((err: unknown) => {
       const error = asGatewayError(err);
-      if (error.code === 'internal') ctx.log(`internal error: ${String((err as Error)?.stack ?? err)}`);
+      if (error.code === 'internal') {
+        ctx.log(`internal error: ${String((err as Error)?.stack ?? err)}`, { level: 'error' });
+      }
       // Refused before any session could answer (bad body, unknown session, foreign Origin, ...).
       ctx.observer.record({
         ...timing,

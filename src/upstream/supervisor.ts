@@ -1,9 +1,11 @@
 // Keeps one upstream connected for one owner (a downstream session, or the shared pool of
 // stateless clients): connects on demand, restarts with exponential backoff when the connection
 // dies, and closes for good when its owner is done.
+
 import type { UpstreamConfig } from '../config/schema.ts';
 import type { Credential } from '../credentials/upstream-credential.ts';
 import { GatewayError } from '../errors.ts';
+import type { Log } from '../telemetry/logger.ts';
 import type { Attribution, InitializeResult, SessionHooks } from './calls.ts';
 import { UpstreamClient } from './client.ts';
 import { createTransport } from './factory.ts';
@@ -26,7 +28,7 @@ export interface SupervisorOptions {
   credential?: Credential;
   /** A restarted upstream may list different things: the owner refreshes and notifies. */
   onRestart(): void;
-  log(line: string): void;
+  log: Log;
 }
 
 export class Supervisor {
@@ -122,7 +124,7 @@ export class Supervisor {
         this.#lastError = rootCause(err);
         this.#failures++;
         this.#retryAt = Date.now() + this.#backoff();
-        log(`[${this.name}] connect failed: ${this.#lastError}`);
+        log(`[${this.name}] connect failed: ${this.#lastError}`, { level: 'warn', upstream: this.name });
         if (!this.#closed) this.#scheduleRestart(this.#backoff());
         throw err instanceof GatewayError ? err : this.#unavailable(this.#lastError);
       })
