@@ -19,6 +19,8 @@ declare module 'autocannon' {
     duration?: number;
     amount?: number;
     pipelining?: number;
+    /** Requests per second over all connections (unset: as fast as answers come). */
+    overallRate?: number;
     timeout?: number;
     method?: string;
     headers?: Record<string, string>;

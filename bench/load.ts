@@ -9,6 +9,10 @@ export interface LoadSpec {
   endpoint: string;
   sessionId: string;
   authorization?: string;
+  /** Sent with every call besides the MCP ones (e.g. a `traceparent`). */
+  headers?: Record<string, string>;
+  /** A fixed request rate (calls/s over all connections) instead of as fast as answers come. */
+  rate?: number;
   tool: string;
   connections: number;
   durationS: number;
@@ -51,10 +55,11 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       {
         url: spec.endpoint,
         connections: spec.connections,
+        ...(spec.rate ? { overallRate: spec.rate } : {}),
         duration: spec.durationS,
         timeout: 10,
         method: 'POST',
-        headers: mcpHeaders(spec.sessionId, spec.authorization),
+        headers: { ...mcpHeaders(spec.sessionId, spec.authorization), ...spec.headers },
         requests: [
           {
             setupRequest: (request) => {

@@ -11,7 +11,6 @@ import type { Target } from '../policy/types.ts';
 import type { Catalog, Route } from '../route/catalog.ts';
 import type { Log } from '../telemetry/logger.ts';
 import type { Interaction } from '../telemetry/observation.ts';
-import { endFilter, endPolicy, endUpstream, traceparentOf } from '../telemetry/request-span.ts';
 import type { CancelToken } from '../upstream/calls.ts';
 import { SessionExpired } from '../upstream/streamable-http.ts';
 import type { Supervisor } from '../upstream/supervisor.ts';
@@ -134,13 +133,14 @@ function authorize(
 ): GatewayError | undefined {
   if (!governs(u.policy)) return undefined; // No rules: nothing to decide, nothing to build.
   const target = targetOf();
-  const span = seen.span?.policy();
+  const trace = seen.span;
+  const span = trace?.policy();
   const decision = u.policy.decide(principal, target, args);
   seen.policy = {
     decision: decision.allow ? (decision.wouldAllow ? 'allow' : 'shadow-deny') : 'deny',
     ...(decision.ruleId ? { ruleId: decision.ruleId } : {}),
   };
-  if (span) endPolicy(span, seen.policy, decision.enforced);
+  if (span) trace?.endPolicy(span, seen.policy, decision.enforced);
   if (!decision.enforced && !decision.wouldAllow) {
     u.log(
       `policy (shadow) would deny ${target.kind} ${target.name} to ${who(principal)}: ${decision.reason}`,
@@ -182,7 +182,7 @@ async function list(
   if (governs(u.policy)) {
     const span = seen.span?.filter();
     items = u.policy.filter(principal, catalog.targets(key)).map((t) => t.item);
-    if (span) endFilter(span, catalog[key].length, items.length);
+    if (span) seen.span?.endFilter(span, catalog[key].length, items.length);
   }
   const offset = decodeCursor(request.params?.cursor, key);
   if (offset === undefined) return fail(request.id, new GatewayError('invalid_params', 'Invalid cursor'));
@@ -250,8 +250,9 @@ async function forward(
     return fail(request.id, new GatewayError('upstream_unavailable', 'upstream not configured'));
   // The upstream's spans are children of ours: the call carries the traceparent naming our
   // upstream span (tracing on), or our audit record's span (tracing off, the client sent one).
-  const span = seen.span?.upstream(request.method, target.server, target.name, supervisor.config);
-  const traceparent = span ? traceparentOf(span) : seen.traceparent;
+  const trace = seen.span;
+  const span = trace?.upstream(request.method, target.server, target.name, supervisor.config);
+  const traceparent = span ? trace?.traceparent(span) : seen.traceparent;
   const send = async () => {
     const client = await supervisor.get();
     const sent = performance.now();
@@ -278,10 +279,10 @@ async function forward(
       if (err instanceof GatewayError && err.cause instanceof SessionExpired) return send();
       throw err;
     });
-    if (span) endUpstream(span, response);
+    if (span) trace?.endUpstream(span, response);
     return { ...response, id: request.id };
   } catch (thrown) {
-    if (span) endUpstream(span, undefined, failure(thrown));
+    if (span) trace?.endUpstream(span, undefined, failure(thrown));
     if (!(thrown instanceof GatewayError)) throw thrown;
     let err = thrown;
     if (supervisor.delegated && err.code !== 'authorization_required') {

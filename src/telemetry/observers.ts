@@ -8,7 +8,7 @@ import { startMetricsServer } from '../transport/metrics-endpoint.ts';
 import { liveChildren } from '../upstream/stdio.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { type Observer, observeAll } from './observation.ts';
-import { openTracing, type Tracing } from './tracing.ts';
+import type { Tracing } from './tracing.ts';
 
 export interface Observers {
   readonly observer: Observer;
@@ -26,7 +26,10 @@ export async function openObservers(
   log: (line: string) => void,
 ): Promise<Observers> {
   const audit = await openAudit(config.audit, log);
-  const tracing = openTracing(config.tracing, log, config.audit.instance);
+  // Loaded only when on: with tracing off the OpenTelemetry SDK is never imported at all.
+  const tracing = config.tracing.enabled
+    ? (await import('./tracing.ts')).openTracing(config.tracing, log, config.audit.instance)
+    : undefined;
   if (!config.metrics.enabled) {
     return {
       observer: audit.observer,

@@ -5,8 +5,9 @@
 // (`Interaction.span`); no context manager (AsyncLocalStorage) is involved.
 //
 // Spans carry what locates a request — method, target, upstream, outcome, error codes — and
-// never arguments, results or who called: those are in the audit record, which names this
-// SERVER span (`facts.spanId`), so the two link without copying personal data to a collector.
+// never arguments, results, who called or from which address: those are in the audit record,
+// which names this SERVER span (`facts.spanId`), so the two link without copying personal data
+// to a collector.
 
 import {
   type Attributes,
@@ -19,9 +20,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import {
-  ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
-  ATTR_NETWORK_TRANSPORT,
   ATTR_RPC_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -78,17 +77,18 @@ export class RequestSpan {
           isRemote: true,
         })
       : ROOT_CONTEXT;
-    const attributes: Attributes = {
-      [MCP_METHOD]: request.method,
-      [MCP_VERSION]: about.protocolVersion,
-      [JSONRPC_ID]: String(request.id),
-    };
-    if (about.session) attributes[MCP_SESSION] = about.session;
-    if (about.virtualServer) attributes[VIRTUAL_SERVER] = about.virtualServer;
-    if (facts.source) attributes[ATTR_CLIENT_ADDRESS] = facts.source;
-    if (request.method === 'tools/call') attributes[OPERATION] = 'execute_tool';
-    this.#span = tracer.startSpan(`mcp ${request.method}`, { kind: SpanKind.SERVER, attributes }, context);
-    const ids = this.#span.spanContext();
+    const span = tracer.startSpan(`mcp ${request.method}`, { kind: SpanKind.SERVER }, context);
+    this.#span = span;
+    // Attributes only for spans that are recorded: an unsampled span costs no more than its ids.
+    if (span.isRecording()) {
+      span.setAttribute(MCP_METHOD, request.method);
+      span.setAttribute(MCP_VERSION, about.protocolVersion);
+      span.setAttribute(JSONRPC_ID, String(request.id));
+      if (about.session) span.setAttribute(MCP_SESSION, about.session);
+      if (about.virtualServer) span.setAttribute(VIRTUAL_SERVER, about.virtualServer);
+      if (request.method === 'tools/call') span.setAttribute(OPERATION, 'execute_tool');
+    }
+    const ids = span.spanContext();
     facts.traceId = ids.traceId;
     facts.spanId = ids.spanId;
   }
@@ -98,20 +98,59 @@ export class RequestSpan {
     return this.#tracer.startSpan('policy.decide', { kind: SpanKind.INTERNAL }, this.#context());
   }
 
+  /** Ends a `policy.decide` span with the verdict. */
+  endPolicy(span: Span, verdict: { decision: string; ruleId?: string }, enforced: boolean): void {
+    if (span.isRecording()) {
+      span.setAttribute(POLICY_DECISION, verdict.decision);
+      span.setAttribute(POLICY_ENFORCED, enforced);
+      if (verdict.ruleId) span.setAttribute(POLICY_RULE, verdict.ruleId);
+    }
+    span.end();
+  }
+
   /** A child span around filtering a list by the policy; end it with `endFilter`. */
   filter(): Span {
     return this.#tracer.startSpan('policy.filter', { kind: SpanKind.INTERNAL }, this.#context());
   }
 
-  /** The CLIENT span of the call forwarded to `upstream`; its traceparent goes with the call. */
+  /** Ends a `policy.filter` span with how many items were listed and how many the caller may see. */
+  endFilter(span: Span, listed: number, visible: number): void {
+    if (span.isRecording()) span.setAttributes({ [LISTED]: listed, [VISIBLE]: visible });
+    span.end();
+  }
+
+  /** The CLIENT span of the call forwarded to `upstream`; `traceparent` names it for the call. */
   upstream(method: string, upstream: string, target: string, config: UpstreamConfig): Span {
-    const attributes: Attributes = { ...upstreamAttributes(upstream, config), [MCP_METHOD]: method };
-    attributes[targetAttribute(method)] = target;
-    return this.#tracer.startSpan(
+    const span = this.#tracer.startSpan(
       `mcp ${method} ${upstream}`,
-      { kind: SpanKind.CLIENT, attributes },
+      { kind: SpanKind.CLIENT },
       this.#context(),
     );
+    if (span.isRecording()) {
+      span.setAttributes(upstreamAttributes(upstream, config));
+      span.setAttribute(MCP_METHOD, method);
+      span.setAttribute(targetAttribute(method), target);
+    }
+    return span;
+  }
+
+  /** Ends an upstream span with the upstream's answer, or the gateway's error when there was none. */
+  endUpstream(span: Span, response?: Response, failure?: { code: string; message: string }): void {
+    if (span.isRecording()) {
+      if (failure) {
+        span.setAttributes({ [OUTCOME]: 'error', [ATTR_ERROR_TYPE]: failure.code });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+      } else {
+        settle(span, response, undefined);
+      }
+    }
+    span.end();
+  }
+
+  /** The W3C traceparent naming `span`: what the call it covers carries upstream. */
+  traceparent(span: Span): string {
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    return `00-${traceId}-${spanId}-${traceFlags & 1 ? '01' : '00'}`;
   }
 
   /** Ends the SERVER span with what the request came to. */
@@ -131,46 +170,11 @@ export class RequestSpan {
   }
 }
 
-/** Ends a `policy.decide` span with the verdict. */
-export function endPolicy(
-  span: Span,
-  verdict: { decision: string; ruleId?: string },
-  enforced: boolean,
-): void {
-  if (span.isRecording()) {
-    span.setAttribute(POLICY_DECISION, verdict.decision);
-    span.setAttribute(POLICY_ENFORCED, enforced);
-    if (verdict.ruleId) span.setAttribute(POLICY_RULE, verdict.ruleId);
-  }
-  span.end();
-}
-
-/** Ends a `policy.filter` span with how many items were listed and how many the caller may see. */
-export function endFilter(span: Span, listed: number, visible: number): void {
-  if (span.isRecording()) span.setAttributes({ [LISTED]: listed, [VISIBLE]: visible });
-  span.end();
-}
-
-/** Ends an upstream span with the upstream's answer, or the gateway's error when there was none. */
-export function endUpstream(span: Span, response?: Response, failure?: { code: string; message: string }) {
-  if (span.isRecording()) {
-    if (failure) {
-      span.setAttributes({ [OUTCOME]: 'error', [ATTR_ERROR_TYPE]: failure.code });
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
-    } else {
-      settle(span, response, undefined);
-    }
-  }
-  span.end();
-}
-
-/** The W3C traceparent naming `span`: what the call it covers carries upstream. */
-export function traceparentOf(span: Span): string {
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  return `00-${traceId}-${spanId}-${traceFlags & 1 ? '01' : '00'}`;
-}
-
-/** Outcome, error type and status from a JSON-RPC answer, as the audit record reads them. */
+/**
+ * Outcome, error type and status from a JSON-RPC answer, as the audit record reads them. A
+ * request that succeeded gets neither an outcome nor a status (unset status means ok): every
+ * attribute costs on each span, and most spans are of calls that succeeded.
+ */
 function settle(span: Span, response: Response | undefined, outcome: Outcome | undefined): void {
   let errorType: string | undefined;
   if (response?.error) {
@@ -179,7 +183,8 @@ function settle(span: Span, response: Response | undefined, outcome: Outcome | u
   } else if (response?.result?.isError === true) {
     errorType = 'tool_error';
   }
-  span.setAttribute(OUTCOME, outcome ?? (errorType ? 'error' : 'ok'));
+  const result = outcome ?? (errorType ? 'error' : 'ok');
+  if (result !== 'ok') span.setAttribute(OUTCOME, result);
   if (errorType) {
     span.setAttribute(ATTR_ERROR_TYPE, errorType);
     span.setStatus({ code: SpanStatusCode.ERROR, message: response?.error?.message });
@@ -200,12 +205,9 @@ function upstreamAttributes(name: string, config: UpstreamConfig): Attributes {
   let attributes = upstreamCache.get(config);
   if (attributes) return attributes;
   attributes = { [UPSTREAM]: name, [UPSTREAM_TRANSPORT]: config.transport };
-  if (config.transport === 'stdio') {
-    attributes[ATTR_NETWORK_TRANSPORT] = 'pipe';
-  } else {
+  if (config.transport !== 'stdio') {
     // Host and port only: a URL's path or query may hold a credential.
     const url = new URL(config.url);
-    attributes[ATTR_NETWORK_TRANSPORT] = 'tcp';
     attributes[ATTR_SERVER_ADDRESS] = url.hostname;
     attributes[ATTR_SERVER_PORT] = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -85,4 +86,34 @@ test('a collector that is not there fails neither a request nor the shutdown; th
   tracing.begin(call, {}, about).end(undefined, {});
   await tracing.shutdown();
   assert.equal(logs.filter((l) => l.includes('not accepted')).length, 1, logs.join('\n'));
+});
+
+test('with tracing off the OpenTelemetry SDK is never loaded; on, it is', () => {
+  // A fresh process, since this one has loaded the SDK for the tests above. It records every
+  // module resolved while the gateway's code loads and its observers open.
+  const script = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); loaded.push(r.url); return r; } });
+    const { configSchema } = await import(${JSON.stringify(new URL('../config/schema.ts', import.meta.url).href)});
+    await import(${JSON.stringify(new URL('../gateway.ts', import.meta.url).href)}); // Everything it imports.
+    const { openObservers } = await import(${JSON.stringify(new URL('./observers.ts', import.meta.url).href)});
+    const config = configSchema.parse({
+      upstreams: { x: { transport: 'stdio', command: 'true' } },
+      audit: { enabled: false },
+      metrics: { enabled: false },
+      tracing: { enabled: process.argv[1] === 'on', otlp: { url: 'http://127.0.0.1:9/v1/traces' } },
+    });
+    const observers = await openObservers(config, { registry: undefined, pool: undefined }, () => {});
+    await observers.close();
+    console.log(JSON.stringify(loaded.filter((u) => u.includes('@opentelemetry/sdk-trace') || u.includes('exporter-trace'))));
+  `;
+  const run = (mode: string) => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, mode], {
+      encoding: 'utf8',
+    });
+    return JSON.parse(out.trim().split('\n').at(-1)!) as string[];
+  };
+  assert.deepEqual(run('off'), []);
+  assert.ok(run('on').length > 0, 'the control: on, the SDK is loaded');
 });

@@ -1,10 +1,9 @@
 // What the transport knows about a request that its audit record and trace need: where it came
 // from and which trace it belongs to (the W3C `traceparent` header, else `_meta.traceparent`).
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Params } from '../jsonrpc.ts';
 import type { RequestFacts } from '../telemetry/observation.ts';
-import { parseTraceparent } from '../telemetry/trace-context.ts';
+import { newSpanId, parseTraceparent } from '../telemetry/trace-context.ts';
 
 export function requestFacts(req: IncomingMessage, params?: Params): RequestFacts {
   const facts: RequestFacts = { source: req.socket.remoteAddress };
@@ -14,7 +13,7 @@ export function requestFacts(req: IncomingMessage, params?: Params): RequestFact
     facts.parent = parent;
     facts.traceId = parent.traceId;
     // The gateway's own span within the caller's trace.
-    facts.spanId = randomBytes(8).toString('hex');
+    facts.spanId = newSpanId();
   }
   return facts;
 }

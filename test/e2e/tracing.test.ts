@@ -119,7 +119,8 @@ test('a traced call is one trace: the SERVER span is the client span’s child, 
   assert.equal(server.attributes['gen_ai.tool.name'], 'web__echo');
   assert.equal(server.attributes['gen_ai.operation.name'], 'execute_tool');
   assert.equal(server.attributes['gatehouse.upstream'], 'web');
-  assert.equal(server.attributes['gatehouse.outcome'], 'ok');
+  assert.equal(server.attributes['gatehouse.outcome'], undefined, 'success is the unset default');
+  assert.equal(server.status.code, 0);
   assert.equal(server.attributes['mcp.protocol.version'], '2025-11-25');
   assert.equal(typeof server.attributes['mcp.session.id'], 'string');
   assert.equal(server.resource['service.name'], 'gatehouse-e2e');
@@ -132,11 +133,18 @@ test('a traced call is one trace: the SERVER span is the client span’s child, 
       upstream: upstream.attributes['gatehouse.upstream'],
       transport: upstream.attributes['gatehouse.upstream.transport'],
       tool: upstream.attributes['gen_ai.tool.name'],
-      outcome: upstream.attributes['gatehouse.outcome'],
+      status: upstream.status.code,
       address: upstream.attributes['server.address'],
-      network: upstream.attributes['network.transport'],
+      port: upstream.attributes['server.port'],
     },
-    { upstream: 'web', transport: 'http', tool: 'echo', outcome: 'ok', address: '127.0.0.1', network: 'tcp' },
+    {
+      upstream: 'web',
+      transport: 'http',
+      tool: 'echo',
+      status: 0,
+      address: '127.0.0.1',
+      port: Number(new URL(web.url).port),
+    },
   );
   const policy = one(
     spans.filter((s) => s.name === 'policy.decide'),
@@ -194,7 +202,8 @@ test('a trace sent in _meta is honoured, and a stdio upstream receives the trace
     spans.filter((s) => s.kind === CLIENT),
     'CLIENT span',
   );
-  assert.equal(upstream.attributes['network.transport'], 'pipe');
+  assert.equal(upstream.attributes['gatehouse.upstream.transport'], 'stdio');
+  assert.equal(upstream.attributes['server.address'], undefined);
   const call = one(
     seen.local!.filter((n) => String(n.meta).includes(traces.stdioMeta.traceId)),
     'stdio call in the trace',
