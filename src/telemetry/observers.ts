@@ -26,7 +26,7 @@ export async function openObservers(
   log: (line: string) => void,
 ): Promise<Observers> {
   const audit = await openAudit(config.audit, log);
-  // Loaded only when on: with tracing off the OpenTelemetry SDK is never imported at all.
+  // Loaded only when on: with tracing off the span recorder and exporter are never imported.
   const tracing = config.tracing.enabled
     ? (await import('./tracing.ts')).openTracing(config.tracing, log, config.audit.instance)
     : undefined;

@@ -1,29 +1,35 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
 import type { UpstreamConfig } from '../config/schema.ts';
 import type { Request } from '../jsonrpc.ts';
 import type { RequestFacts } from './observation.ts';
 import { RequestSpan } from './request-span.ts';
+import { CLIENT, SERVER, type Span, STATUS_ERROR, STATUS_UNSET } from './span.ts';
 import { auditedTraceparent, newSpanId, parseTraceparent } from './trace-context.ts';
 
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
 
+/** A recorder keeping ended spans, sampling new traces at `ratio` (0 or 1 here). */
 function tracer(ratio = 1) {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  return { tracer: provider.getTracer('test'), exporter };
+  const spans: Span[] = [];
+  return {
+    tracer: { sample: () => ratio >= 1, record: (span: Span) => void spans.push(span) },
+    exporter: { getFinishedSpans: () => spans },
+  };
+}
+
+/** A span's attributes as an object (the upstream's, kept encoded, read back from their JSON). */
+function attributesOf(span: Span | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, value } of JSON.parse(`[${span?.encoded ?? ''}]`) as {
+    key: string;
+    value: Record<string, unknown>;
+  }[])
+    out[key] = Object.values(value)[0];
+  const pairs = span?.attributes ?? [];
+  for (let i = 0; i < pairs.length; i += 2) out[String(pairs[i])] = pairs[i + 1];
+  return out;
 }
 
 const call: Request = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'web__echo' } };
@@ -44,12 +50,12 @@ test("the SERVER span joins the client's trace as its span's child, and its ids 
   const [server] = exporter.getFinishedSpans();
   assert.ok(server);
   assert.equal(server.name, 'mcp tools/call');
-  assert.equal(server.kind, SpanKind.SERVER);
-  assert.equal(server.spanContext().traceId, CLIENT_TRACE);
-  assert.equal(server.parentSpanContext?.spanId, CLIENT_SPAN);
+  assert.equal(server.kind, SERVER);
+  assert.equal(server.traceId, CLIENT_TRACE);
+  assert.equal(server.parentId, CLIENT_SPAN);
   assert.equal(facts.traceId, CLIENT_TRACE);
-  assert.equal(facts.spanId, server.spanContext().spanId);
-  assert.deepEqual(server.attributes, {
+  assert.equal(facts.spanId, server.spanId);
+  assert.deepEqual(attributesOf(server), {
     'mcp.method.name': 'tools/call',
     'mcp.protocol.version': '2025-11-25',
     'jsonrpc.request.id': '7',
@@ -59,7 +65,7 @@ test("the SERVER span joins the client's trace as its span's child, and its ids 
     'gen_ai.tool.name': 'web__echo',
     'gatehouse.upstream': 'web',
   });
-  assert.equal(server.status.code, SpanStatusCode.UNSET, 'success: no outcome, no status');
+  assert.equal(server.status, STATUS_UNSET, 'success: no outcome, no status');
 });
 
 test('without a client trace the SERVER span starts a new one', () => {
@@ -67,9 +73,9 @@ test('without a client trace the SERVER span starts a new one', () => {
   const facts: RequestFacts = {};
   new RequestSpan(t, call, facts, about).end(undefined, {});
   const [server] = exporter.getFinishedSpans();
-  assert.equal(server?.parentSpanContext, undefined);
+  assert.equal(server?.parentId, undefined);
   assert.match(String(facts.traceId), /^[0-9a-f]{32}$/);
-  assert.equal(facts.spanId, server?.spanContext().spanId);
+  assert.equal(facts.spanId, server?.spanId);
 });
 
 test('policy and upstream spans are children of the SERVER span; the call carries the upstream span', () => {
@@ -83,23 +89,23 @@ test('policy and upstream spans are children of the SERVER span; the call carrie
   request.end(undefined, {});
   const [policy, client, server] = exporter.getFinishedSpans();
   assert.equal(policy?.name, 'policy.decide');
-  assert.deepEqual(policy?.attributes, {
+  assert.deepEqual(attributesOf(policy), {
     'gatehouse.policy.decision': 'deny',
     'gatehouse.policy.enforced': false,
     'gatehouse.policy.rule_id': 'r1',
   });
   assert.equal(client?.name, 'mcp tools/call web');
-  assert.equal(client?.kind, SpanKind.CLIENT);
-  for (const child of [policy, client]) assert.equal(child?.parentSpanContext?.spanId, facts.spanId);
-  assert.equal(server?.spanContext().spanId, facts.spanId);
-  assert.equal(traceparent, `00-${CLIENT_TRACE}-${client?.spanContext().spanId}-01`);
-  assert.equal(client?.attributes['server.address'], '10.0.0.5');
-  assert.equal(client?.attributes['server.port'], 8080);
-  assert.equal(client?.attributes['rpc.status_code'], '-32602');
-  assert.equal(client?.attributes['error.type'], '-32602');
-  assert.deepEqual(client?.status, { code: SpanStatusCode.ERROR, message: 'bad arguments' });
+  assert.equal(client?.kind, CLIENT);
+  for (const child of [policy, client]) assert.equal(child?.parentId, facts.spanId);
+  assert.equal(server?.spanId, facts.spanId);
+  assert.equal(traceparent, `00-${CLIENT_TRACE}-${client?.spanId}-01`);
+  assert.equal(attributesOf(client)['server.address'], '10.0.0.5');
+  assert.equal(attributesOf(client)['server.port'], 8080);
+  assert.equal(attributesOf(client)['rpc.status_code'], '-32602');
+  assert.equal(attributesOf(client)['error.type'], '-32602');
+  assert.deepEqual([client?.status, client?.statusMessage], [STATUS_ERROR, 'bad arguments']);
   assert.ok(
-    !JSON.stringify(client?.attributes).includes('secret'),
+    !JSON.stringify(attributesOf(client)).includes('secret'),
     'the URL path and query stay out of spans',
   );
 });
@@ -112,9 +118,9 @@ test("a failed upstream call records the gateway's error code", () => {
     message: 'upstream "web" did not answer tools/call in time',
   });
   const [client] = exporter.getFinishedSpans();
-  assert.equal(client?.attributes['error.type'], 'upstream_timeout');
-  assert.equal(client?.attributes['gatehouse.outcome'], 'error');
-  assert.equal(client?.status.code, SpanStatusCode.ERROR);
+  assert.equal(attributesOf(client)['error.type'], 'upstream_timeout');
+  assert.equal(attributesOf(client)['gatehouse.outcome'], 'error');
+  assert.equal(client?.status, STATUS_ERROR);
 });
 
 test('a trace the client did not sample records nothing and stays unsampled upstream', () => {

@@ -9,26 +9,13 @@
 // which names this SERVER span (`facts.spanId`), so the two link without copying personal data
 // to a collector.
 
-import {
-  type Attributes,
-  type Context,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_RPC_STATUS_CODE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-} from '@opentelemetry/semantic-conventions';
 import type { Outcome } from '../audit/record.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
 import type { Request, Response } from '../jsonrpc.ts';
 import type { Interaction, RequestFacts } from './observation.ts';
+import { encodeAttributes } from './otlp-json.ts';
+import { CLIENT, INTERNAL, SERVER, Span, type SpanRecorder, STATUS_ERROR } from './span.ts';
+import { newSpanId, newTraceId } from './trace-context.ts';
 
 // MCP and GenAI attribute names from the OpenTelemetry semantic conventions (1.45.0, where they
 // are experimental and so, as OpenTelemetry advises, copied rather than imported).
@@ -40,6 +27,11 @@ const JSONRPC_ID = 'jsonrpc.request.id';
 const TOOL_NAME = 'gen_ai.tool.name';
 const PROMPT_NAME = 'gen_ai.prompt.name';
 const OPERATION = 'gen_ai.operation.name';
+// OpenTelemetry's stable ones.
+const ERROR_TYPE = 'error.type';
+const RPC_STATUS_CODE = 'rpc.status_code';
+const SERVER_ADDRESS = 'server.address';
+const SERVER_PORT = 'server.port';
 // The gateway's own.
 const OUTCOME = 'gatehouse.outcome';
 const VIRTUAL_SERVER = 'gatehouse.virtual_server';
@@ -59,114 +51,128 @@ export interface SpanAbout {
 }
 
 export class RequestSpan {
-  readonly #tracer: Tracer;
+  readonly #recorder: SpanRecorder;
   readonly #span: Span;
   readonly #method: string;
-  #parent?: Context;
 
   /** Starts the SERVER span; `facts.traceId` and `facts.spanId` become its ids. */
-  constructor(tracer: Tracer, request: Request, facts: RequestFacts, about: SpanAbout) {
-    this.#tracer = tracer;
+  constructor(recorder: SpanRecorder, request: Request, facts: RequestFacts, about: SpanAbout) {
+    this.#recorder = recorder;
     this.#method = request.method;
     const parent = facts.parent;
-    const context = parent
-      ? trace.setSpanContext(ROOT_CONTEXT, {
-          traceId: parent.traceId,
-          spanId: parent.parentId,
-          traceFlags: Number.parseInt(parent.flags, 16) & 0xff,
-          isRemote: true,
-        })
-      : ROOT_CONTEXT;
-    const span = tracer.startSpan(`mcp ${request.method}`, { kind: SpanKind.SERVER }, context);
+    // A caller's sampled flag decides for its trace (so a trace is kept or dropped whole); the
+    // ratio decides for traces the gateway starts.
+    let span: Span;
+    if (parent) {
+      const sampled = (Number.parseInt(parent.flags, 16) & 1) === 1;
+      span = new Span(
+        parent.traceId,
+        newSpanId(),
+        parent.parentId,
+        true,
+        `mcp ${request.method}`,
+        SERVER,
+        sampled,
+      );
+    } else {
+      const traceId = newTraceId();
+      const sampled = recorder.sample(traceId);
+      span = new Span(traceId, newSpanId(), undefined, false, `mcp ${request.method}`, SERVER, sampled);
+    }
     this.#span = span;
     // Attributes only for spans that are recorded: an unsampled span costs no more than its ids.
-    if (span.isRecording()) {
-      span.setAttribute(MCP_METHOD, request.method);
-      span.setAttribute(MCP_VERSION, about.protocolVersion);
-      span.setAttribute(JSONRPC_ID, String(request.id));
-      if (about.session) span.setAttribute(MCP_SESSION, about.session);
-      if (about.virtualServer) span.setAttribute(VIRTUAL_SERVER, about.virtualServer);
-      if (request.method === 'tools/call') span.setAttribute(OPERATION, 'execute_tool');
+    if (span.recorded) {
+      span.set(MCP_METHOD, request.method);
+      span.set(MCP_VERSION, about.protocolVersion);
+      span.set(JSONRPC_ID, String(request.id));
+      if (about.session) span.set(MCP_SESSION, about.session);
+      if (about.virtualServer) span.set(VIRTUAL_SERVER, about.virtualServer);
+      if (request.method === 'tools/call') span.set(OPERATION, 'execute_tool');
     }
-    const ids = span.spanContext();
-    facts.traceId = ids.traceId;
-    facts.spanId = ids.spanId;
+    facts.traceId = span.traceId;
+    facts.spanId = span.spanId;
   }
 
   /** A child span around one policy decision; end it with `endPolicy`. */
   policy(): Span {
-    return this.#tracer.startSpan('policy.decide', { kind: SpanKind.INTERNAL }, this.#context());
+    return this.#child('policy.decide', INTERNAL);
   }
 
   /** Ends a `policy.decide` span with the verdict. */
   endPolicy(span: Span, verdict: { decision: string; ruleId?: string }, enforced: boolean): void {
-    if (span.isRecording()) {
-      span.setAttribute(POLICY_DECISION, verdict.decision);
-      span.setAttribute(POLICY_ENFORCED, enforced);
-      if (verdict.ruleId) span.setAttribute(POLICY_RULE, verdict.ruleId);
+    if (span.recorded) {
+      span.set(POLICY_DECISION, verdict.decision);
+      span.set(POLICY_ENFORCED, enforced);
+      if (verdict.ruleId) span.set(POLICY_RULE, verdict.ruleId);
     }
-    span.end();
+    this.#end(span);
   }
 
   /** A child span around filtering a list by the policy; end it with `endFilter`. */
   filter(): Span {
-    return this.#tracer.startSpan('policy.filter', { kind: SpanKind.INTERNAL }, this.#context());
+    return this.#child('policy.filter', INTERNAL);
   }
 
   /** Ends a `policy.filter` span with how many items were listed and how many the caller may see. */
   endFilter(span: Span, listed: number, visible: number): void {
-    if (span.isRecording()) span.setAttributes({ [LISTED]: listed, [VISIBLE]: visible });
-    span.end();
+    if (span.recorded) {
+      span.set(LISTED, listed);
+      span.set(VISIBLE, visible);
+    }
+    this.#end(span);
   }
 
   /** The CLIENT span of the call forwarded to `upstream`; `traceparent` names it for the call. */
   upstream(method: string, upstream: string, target: string, config: UpstreamConfig): Span {
-    const span = this.#tracer.startSpan(
-      `mcp ${method} ${upstream}`,
-      { kind: SpanKind.CLIENT },
-      this.#context(),
-    );
-    if (span.isRecording()) {
-      span.setAttributes(upstreamAttributes(upstream, config));
-      span.setAttribute(MCP_METHOD, method);
-      span.setAttribute(targetAttribute(method), target);
+    const span = this.#child(`mcp ${method} ${upstream}`, CLIENT);
+    if (span.recorded) {
+      span.encoded = upstreamAttributes(upstream, config);
+      span.set(MCP_METHOD, method);
+      span.set(targetAttribute(method), target);
     }
     return span;
   }
 
   /** Ends an upstream span with the upstream's answer, or the gateway's error when there was none. */
   endUpstream(span: Span, response?: Response, failure?: { code: string; message: string }): void {
-    if (span.isRecording()) {
+    if (span.recorded) {
       if (failure) {
-        span.setAttributes({ [OUTCOME]: 'error', [ATTR_ERROR_TYPE]: failure.code });
-        span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+        span.set(OUTCOME, 'error');
+        span.set(ERROR_TYPE, failure.code);
+        span.status = STATUS_ERROR;
+        span.statusMessage = failure.message;
       } else {
         settle(span, response, undefined);
       }
     }
-    span.end();
+    this.#end(span);
   }
 
   /** The W3C traceparent naming `span`: what the call it covers carries upstream. */
   traceparent(span: Span): string {
-    const { traceId, spanId, traceFlags } = span.spanContext();
-    return `00-${traceId}-${spanId}-${traceFlags & 1 ? '01' : '00'}`;
+    return `00-${span.traceId}-${span.spanId}-${span.recorded ? '01' : '00'}`;
   }
 
   /** Ends the SERVER span with what the request came to. */
   end(response: Response | undefined, seen: Interaction): void {
     const span = this.#span;
-    if (span.isRecording()) {
-      if (seen.target) span.setAttribute(targetAttribute(this.#method), seen.target);
-      if (seen.upstream) span.setAttribute(UPSTREAM, seen.upstream);
+    if (span.recorded) {
+      if (seen.target) span.set(targetAttribute(this.#method), seen.target);
+      if (seen.upstream) span.set(UPSTREAM, seen.upstream);
       settle(span, response, seen.outcome);
     }
-    span.end();
+    this.#end(span);
   }
 
-  #context(): Context {
-    this.#parent ??= trace.setSpan(ROOT_CONTEXT, this.#span);
-    return this.#parent;
+  #child(name: string, kind: number): Span {
+    const parent = this.#span;
+    return new Span(parent.traceId, newSpanId(), parent.spanId, false, name, kind, parent.recorded);
+  }
+
+  #end(span: Span): void {
+    if (span.end !== 0) return; // Ended once; a second end changes nothing, as in OpenTelemetry.
+    span.end = performance.now();
+    if (span.recorded) this.#recorder.record(span);
   }
 }
 
@@ -179,15 +185,16 @@ function settle(span: Span, response: Response | undefined, outcome: Outcome | u
   let errorType: string | undefined;
   if (response?.error) {
     errorType = String(response.error.code);
-    span.setAttribute(ATTR_RPC_STATUS_CODE, errorType);
+    span.set(RPC_STATUS_CODE, errorType);
   } else if (response?.result?.isError === true) {
     errorType = 'tool_error';
   }
   const result = outcome ?? (errorType ? 'error' : 'ok');
-  if (result !== 'ok') span.setAttribute(OUTCOME, result);
+  if (result !== 'ok') span.set(OUTCOME, result);
   if (errorType) {
-    span.setAttribute(ATTR_ERROR_TYPE, errorType);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: response?.error?.message });
+    span.set(ERROR_TYPE, errorType);
+    span.status = STATUS_ERROR;
+    span.statusMessage = response?.error?.message;
   }
 }
 
@@ -198,19 +205,23 @@ function targetAttribute(method: string): string {
   return 'gatehouse.target';
 }
 
-/** What names an upstream in a span; worked out once per upstream config. */
-const upstreamCache = new WeakMap<UpstreamConfig, Attributes>();
+/** What names an upstream in a span, as OTLP JSON: worked out once per upstream config. */
+const upstreamCache = new WeakMap<UpstreamConfig, string>();
 
-function upstreamAttributes(name: string, config: UpstreamConfig): Attributes {
-  let attributes = upstreamCache.get(config);
-  if (attributes) return attributes;
-  attributes = { [UPSTREAM]: name, [UPSTREAM_TRANSPORT]: config.transport };
+function upstreamAttributes(name: string, config: UpstreamConfig): string {
+  let encoded = upstreamCache.get(config);
+  if (encoded !== undefined) return encoded;
+  const attributes: Record<string, string | number> = {
+    [UPSTREAM]: name,
+    [UPSTREAM_TRANSPORT]: config.transport,
+  };
   if (config.transport !== 'stdio') {
     // Host and port only: a URL's path or query may hold a credential.
     const url = new URL(config.url);
-    attributes[ATTR_SERVER_ADDRESS] = url.hostname;
-    attributes[ATTR_SERVER_PORT] = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    attributes[SERVER_ADDRESS] = url.hostname;
+    attributes[SERVER_PORT] = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   }
-  upstreamCache.set(config, attributes);
-  return attributes;
+  encoded = encodeAttributes(Object.entries(attributes).flat());
+  upstreamCache.set(config, encoded);
+  return encoded;
 }

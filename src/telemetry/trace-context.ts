@@ -35,9 +35,20 @@ export function auditedTraceparent(facts: { parent?: TraceParent; spanId?: strin
   return parent && facts.spanId ? `00-${parent.traceId}-${facts.spanId}-${parent.flags}` : undefined;
 }
 
-/** Random bytes for span ids, drawn 8 at a time: one `randomFillSync` per 512 ids. */
+/** Random bytes for span and trace ids: one `randomFillSync` per 4 KiB (512 span ids). */
 const pool = Buffer.alloc(4096);
 let drawn = pool.length;
+
+/** `bytes` random bytes from the pool, as hex (never all zero). */
+function randomHex(bytes: number, zero: string): string {
+  if (drawn + bytes > pool.length) {
+    randomFillSync(pool);
+    drawn = 0;
+  }
+  const id = pool.toString('hex', drawn, drawn + bytes);
+  drawn += bytes;
+  return id === zero ? randomHex(bytes, zero) : id;
+}
 
 /**
  * A new random span id (16 hex digits, never all zero). Ids come from a pooled buffer: a
@@ -45,11 +56,10 @@ let drawn = pool.length;
  * system call each), the pool a fraction of a microsecond.
  */
 export function newSpanId(): string {
-  if (drawn === pool.length) {
-    randomFillSync(pool);
-    drawn = 0;
-  }
-  const id = pool.toString('hex', drawn, drawn + 8);
-  drawn += 8;
-  return id === '0000000000000000' ? newSpanId() : id;
+  return randomHex(8, '0000000000000000');
+}
+
+/** A new random trace id (32 hex digits, never all zero), from the same pool. */
+export function newTraceId(): string {
+  return randomHex(16, '00000000000000000000000000000000');
 }

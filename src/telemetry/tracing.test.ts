@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Request } from '../jsonrpc.ts';
-import { openTracing } from './tracing.ts';
+import { newTraceId } from './trace-context.ts';
+import { openTracing, sampler } from './tracing.ts';
 import { tracingSchema } from './tracing-schema.ts';
 
 const call: Request = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } };
@@ -69,6 +70,97 @@ test('a collector that refuses spans is reported once, and once more when it tak
   }
 });
 
+test('spans reach the collector as OTLP JSON with its headers and the resource', async () => {
+  const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const collector = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const { port } = collector.address() as AddressInfo;
+  const tracing = openTracing(
+    tracingSchema.parse({
+      enabled: true,
+      serviceName: 'gw',
+      otlp: { url: `http://127.0.0.1:${port}/v1/traces`, headers: { 'x-key': 'k' } },
+    }),
+    () => {},
+    'node-1',
+  );
+  assert.ok(tracing);
+  const facts: { traceId?: string; spanId?: string } = {};
+  tracing
+    .begin(call, facts, about)
+    .end({ jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'no' } }, {});
+  await tracing.shutdown();
+  collector.close();
+  assert.equal(received.length, 1);
+  assert.equal(received[0]?.headers['x-key'], 'k');
+  assert.match(String(received[0]?.headers['content-type']), /^application\/json/);
+  const body = JSON.parse(received[0]!.body);
+  const resource = Object.fromEntries(
+    body.resourceSpans[0].resource.attributes.map((a: { key: string; value: { stringValue: string } }) => [
+      a.key,
+      a.value.stringValue,
+    ]),
+  );
+  assert.equal(resource['service.name'], 'gw');
+  assert.equal(resource['service.instance.id'], 'node-1');
+  const [span] = body.resourceSpans[0].scopeSpans[0].spans;
+  assert.equal(span.traceId, facts.traceId);
+  assert.equal(span.spanId, facts.spanId);
+  assert.equal(span.kind, 2);
+  assert.deepEqual(span.status, { code: 2, message: 'no' });
+});
+
+test('a full queue drops spans and the log says how many; a full batch is sent at once', async () => {
+  const held: http.ServerResponse[] = [];
+  let batches = 0;
+  const collector = http.createServer((req, res) => {
+    req.resume();
+    batches++;
+    held.push(res);
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const { port } = collector.address() as AddressInfo;
+  const logs: string[] = [];
+  const tracing = openTracing(
+    tracingSchema.parse({
+      enabled: true,
+      maxQueueSize: 64, // Batches of 64 too.
+      flushIntervalMs: 60_000,
+      otlp: { url: `http://127.0.0.1:${port}/v1/traces` },
+    }),
+    (line) => logs.push(line),
+  );
+  assert.ok(tracing);
+  for (let i = 0; i < 64 + 64 + 10; i++) tracing.begin(call, {}, about).end(undefined, {});
+  while (batches < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (const res of held.splice(0)) res.writeHead(200).end('{}');
+  const done = tracing.shutdown();
+  while (batches < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (const res of held.splice(0)) res.writeHead(200).end('{}');
+  await done;
+  collector.closeAllConnections();
+  collector.close();
+  assert.equal(batches, 2, 'the first batch went without waiting for the interval');
+  assert.deepEqual(
+    logs.filter((l) => l.includes('dropped')),
+    ['tracing: 10 span(s) dropped: the export queue was full'],
+  );
+});
+
+test('sampleRatio between 0 and 1 records about that share of new traces', () => {
+  const sample = sampler(0.25);
+  let kept = 0;
+  for (let i = 0; i < 20_000; i++) if (sample(newTraceId())) kept++;
+  assert.ok(kept > 4_500 && kept < 5_500, String(kept));
+  assert.equal(sampler(0)(newTraceId()), false);
+  assert.equal(sampler(1)('ffffffffffffffffffffffffffffffff'), true);
+});
+
 test('a collector that is not there fails neither a request nor the shutdown; the log says so', async () => {
   const free = http.createServer();
   await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
@@ -88,8 +180,8 @@ test('a collector that is not there fails neither a request nor the shutdown; th
   assert.equal(logs.filter((l) => l.includes('not accepted')).length, 1, logs.join('\n'));
 });
 
-test('with tracing off the OpenTelemetry SDK is never loaded; on, it is', () => {
-  // A fresh process, since this one has loaded the SDK for the tests above. It records every
+test('with tracing off the span recorder and exporter are never loaded; on, they are', () => {
+  // A fresh process, since this one has loaded them for the tests above. It records every
   // module resolved while the gateway's code loads and its observers open.
   const script = `
     import { registerHooks } from 'node:module';
@@ -106,7 +198,7 @@ test('with tracing off the OpenTelemetry SDK is never loaded; on, it is', () => 
     });
     const observers = await openObservers(config, { registry: undefined, pool: undefined }, () => {});
     await observers.close();
-    console.log(JSON.stringify(loaded.filter((u) => u.includes('@opentelemetry/sdk-trace') || u.includes('exporter-trace'))));
+    console.log(JSON.stringify(loaded.filter((u) => u.includes('/telemetry/tracing.ts') || u.includes('/telemetry/span-export.ts') || u.includes('@opentelemetry/sdk-') || u.includes('@opentelemetry/exporter-'))));
   `;
   const run = (mode: string) => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, mode], {
@@ -115,5 +207,11 @@ test('with tracing off the OpenTelemetry SDK is never loaded; on, it is', () => 
     return JSON.parse(out.trim().split('\n').at(-1)!) as string[];
   };
   assert.deepEqual(run('off'), []);
-  assert.ok(run('on').length > 0, 'the control: on, the SDK is loaded');
+  const on = run('on');
+  assert.ok(on.length > 0, 'the control: on, the recorder is loaded');
+  assert.deepEqual(
+    on.filter((u) => u.includes('@opentelemetry/')),
+    [],
+    'no OpenTelemetry SDK or exporter, on or off',
+  );
 });

@@ -1,29 +1,21 @@
-// OpenTelemetry tracing (the `tracing` section): a tracer provider whose spans are batched and
-// sent to an OTLP/HTTP collector as JSON. Off (the default), this module is not even loaded
-// (observers.ts imports it only when tracing is on): no SDK, no provider, no spans — the request
-// path only checks that `tracing` is undefined. Each request's spans are made by `RequestSpan`
-// (request-span.ts).
+// Tracing (the `tracing` section): each request's spans (request-span.ts), batched and sent to
+// an OTLP/HTTP collector as JSON (span-export.ts). Off (the default), this module is not even
+// loaded (observers.ts imports it only when tracing is on): no queue, no spans — the request
+// path only checks that `tracing` is undefined.
 //
-// Only the SDK's tracer is used, never the global API registration or a context manager: spans
-// are passed along the request path explicitly, so nothing is paid per `await`.
+// The spans are the gateway's own, not the OpenTelemetry SDK's: a span is one small object,
+// its ids come from a pooled random buffer and its JSON is written when its batch is sent. The
+// SDK cost 25-30 µs a call at full sampling (docs/performance.md); what the gateway needs of it
+// (spans with ids, attributes and status, parent-based ratio sampling, batched OTLP/HTTP JSON
+// export) is small. Spans are passed along the request path explicitly: no context manager,
+// nothing paid per `await`.
 
-import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type Sampler,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Request } from '../jsonrpc.ts';
 import type { RequestFacts } from './observation.ts';
+import { envelope } from './otlp-json.ts';
 import { RequestSpan, type SpanAbout } from './request-span.ts';
+import type { AttributeValue, SpanRecorder } from './span.ts';
+import { SpanExport } from './span-export.ts';
 import type { TracingConfig } from './tracing-schema.ts';
 
 export interface Tracing {
@@ -35,8 +27,6 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** `ExportResultCode.SUCCESS` (@opentelemetry/core). */
-const EXPORTED = 0;
 const MAX_BATCH = 512;
 
 export function openTracing(
@@ -45,105 +35,42 @@ export function openTracing(
   instance?: string,
 ): Tracing | undefined {
   if (!config.enabled) return undefined;
-  const collector = new URL(config.otlp.url).host; // Never the whole URL in logs: it may hold a key.
-  const exporter = reportingFailures(
-    new OTLPTraceExporter({
-      url: config.otlp.url,
-      headers: config.otlp.headers,
-      timeoutMillis: config.otlp.timeoutMs,
-    }),
-    collector,
+  const resource: Record<string, AttributeValue> = {
+    'service.name': config.serviceName,
+    ...(instance ? { 'service.instance.id': instance } : {}),
+    'telemetry.sdk.language': 'nodejs',
+    'telemetry.sdk.name': 'gatehouse',
+  };
+  const exporter = new SpanExport({
+    url: config.otlp.url,
+    headers: config.otlp.headers,
+    timeoutMs: config.otlp.timeoutMs,
+    maxQueueSize: config.maxQueueSize,
+    maxBatchSize: Math.min(MAX_BATCH, config.maxQueueSize),
+    flushIntervalMs: config.flushIntervalMs,
+    envelope: envelope(resource),
     log,
-  );
-  routeWarnings(log);
-  const provider = new BasicTracerProvider({
-    resource: defaultResource().merge(
-      resourceFromAttributes({
-        [ATTR_SERVICE_NAME]: config.serviceName,
-        ...(instance ? { [ATTR_SERVICE_INSTANCE_ID]: instance } : {}),
-      }),
-    ),
-    // A caller's sampled flag decides for its trace; the ratio decides for traces we start.
-    sampler: new ParentBasedSampler({ root: rootSampler(config.sampleRatio) }),
-    spanProcessors: [
-      new BatchSpanProcessor(exporter, {
-        maxQueueSize: config.maxQueueSize,
-        maxExportBatchSize: Math.min(MAX_BATCH, config.maxQueueSize),
-        scheduledDelayMillis: config.flushIntervalMs,
-        exportTimeoutMillis: config.otlp.timeoutMs,
-      }),
-    ],
   });
-  const tracer = provider.getTracer('gatehouse');
-  log(`tracing: spans go to ${collector} (sampling ${config.sampleRatio} of new traces)`);
+  const recorder: SpanRecorder = {
+    sample: sampler(config.sampleRatio),
+    record: (span) => exporter.add(span),
+  };
+  // Never the whole URL in logs: it may hold a key.
+  log(`tracing: spans go to ${new URL(config.otlp.url).host} (sampling ${config.sampleRatio} of new traces)`);
   return {
-    begin: (request, facts, about) => new RequestSpan(tracer, request, facts, about),
-    // Both settle even when the collector refuses the last spans: `reportingFailures` has said
-    // so in the log, and a collector that is down must not fail the gateway's shutdown.
-    flush: () => provider.forceFlush().catch(() => {}),
-    shutdown: () => provider.shutdown().catch(() => {}),
+    begin: (request, facts, about) => new RequestSpan(recorder, request, facts, about),
+    flush: () => exporter.flush(),
+    shutdown: () => exporter.shutdown(),
   };
 }
 
-/** For traces the gateway starts. The ratio sampler costs ~0.7 µs a span: not paid at 0 or 1. */
-function rootSampler(ratio: number): Sampler {
-  if (ratio >= 1) return new AlwaysOnSampler();
-  if (ratio <= 0) return new AlwaysOffSampler();
-  return new TraceIdRatioBasedSampler(ratio);
-}
-
 /**
- * The exporter, saying in the log when the collector stops taking spans and when it takes them
- * again (once each way, not once per batch).
+ * Whether a trace the gateway starts is recorded. Between 0 and 1 the decision is read from
+ * the trace id's last 8 hex digits (random), so it is the same wherever that trace id is seen.
  */
-function reportingFailures(
-  inner: SpanExporter,
-  collector: string,
-  log: (line: string) => void,
-): SpanExporter {
-  let failing = false;
-  let lost = 0;
-  return {
-    export(spans, done) {
-      inner.export(spans, (result) => {
-        if (result.code !== EXPORTED) {
-          lost += spans.length;
-          if (!failing)
-            log(`tracing: spans not accepted by ${collector}: ${result.error?.message ?? 'failed'}`);
-          failing = true;
-        } else if (failing) {
-          log(`tracing: ${collector} takes spans again; ${lost} span(s) were lost meanwhile`);
-          failing = false;
-          lost = 0;
-        }
-        done(result);
-      });
-    },
-    shutdown: () => inner.shutdown(),
-    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
-  };
-}
-
-/** Where the SDK's warnings go (spans dropped from a full queue): the newest gateway's log. */
-let warn: ((line: string) => void) | undefined;
-
-/**
- * The SDK reports through the process-wide `diag` logger. Warnings (a full queue's dropped
- * spans) reach the log; its errors are export failures, which `reportingFailures` reports once.
- */
-function routeWarnings(log: (line: string) => void): void {
-  const first = warn === undefined;
-  warn = log;
-  if (!first) return;
-  const quiet = () => {};
-  diag.setLogger(
-    {
-      warn: (message) => warn?.(`tracing: ${message}`),
-      error: quiet,
-      info: quiet,
-      debug: quiet,
-      verbose: quiet,
-    },
-    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-  );
+export function sampler(ratio: number): (traceId: string) => boolean {
+  if (ratio >= 1) return () => true;
+  if (ratio <= 0) return () => false;
+  const bound = Math.floor(ratio * 0x1_0000_0000);
+  return (traceId) => Number.parseInt(traceId.slice(24), 16) < bound;
 }

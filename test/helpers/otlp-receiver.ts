@@ -1,5 +1,5 @@
 // An OTLP/HTTP trace receiver on loopback, standing in for an OpenTelemetry collector: it takes
-// the JSON encoding of ExportTraceServiceRequest (what @opentelemetry/exporter-trace-otlp-http
+// the JSON encoding of ExportTraceServiceRequest (what the gateway's span export
 // sends) at /v1/traces, answers as a collector does, and keeps every span, flattened.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
