@@ -123,11 +123,9 @@ export function hiddenSpans(text: string): HiddenFinding[] {
     } else if (cp === 0x202d || cp === 0x202e) {
       add('bidi-override', i, next, 0.95);
     } else if ((cp >= 0x202a && cp <= 0x202c) || (cp >= 0x2066 && cp <= 0x2069)) {
-      const rtl = test(RTL, cpBefore(text, i).cp) || test(RTL, cpAt(text, next));
-      add('bidi-control', i, next, rtl ? 0.3 : 0.8);
+      add('bidi-control', i, next, nearRtl(text, i, next) ? 0.3 : 0.8);
     } else if (cp === 0x200e || cp === 0x200f || cp === 0x061c) {
-      const rtl = test(RTL, cpBefore(text, i).cp) || test(RTL, cpAt(text, next));
-      add('bidi-mark', i, next, rtl ? 0.15 : 0.3);
+      add('bidi-mark', i, next, nearRtl(text, i, next) ? 0.15 : 0.3);
     } else if (isTag(cp)) {
       next = tags(text, i, out);
     } else if (isVariationSelector(cp)) {
@@ -155,6 +153,25 @@ export function hiddenSpans(text: string): HiddenFinding[] {
     SUSPECT.lastIndex = next;
   }
   return out;
+}
+
+/**
+ * Whether the nearest letter on either side (within 12 code units, skipping digits, spaces,
+ * punctuation and other controls) is right-to-left: there, bidi controls are the normal way to
+ * keep numbers and Latin words in order.
+ */
+function nearRtl(text: string, i: number, next: number): boolean {
+  for (let p = i - 1; p >= 0 && p >= i - 12; p--) {
+    const cp = text.charCodeAt(p);
+    if (test(RTL, cp)) return true;
+    if (test(LETTER_OR_MARK, cp)) break;
+  }
+  for (let p = next; p < text.length && p < next + 12; p++) {
+    const cp = text.charCodeAt(p);
+    if (test(RTL, cp)) return true;
+    if (test(LETTER_OR_MARK, cp)) break;
+  }
+  return false;
 }
 
 type Add = (kind: string, start: number, end: number, score: number) => void;

@@ -14,10 +14,17 @@ export interface InjectionRule {
   pattern: RegExp;
   /** Matches here are about the reader of the text, so a negation before them ("never …") flips them. */
   negatable?: boolean;
+  /**
+   * Every match starts with one of these strings (derived from the pattern): when none occurs in a
+   * text, the pattern cannot match and is not run. Undefined when no such list could be derived.
+   */
+  starts?: string[];
+  /** For each start, its leading run of letters a–z (empty for starts like '</' or non-ASCII). */
+  heads?: string[];
 }
 
-/** Up to n characters within one sentence. */
-const gap = (n: number) => `[^.!?\\n]{0,${n}}`;
+/** Up to n characters within one sentence; a '.' not followed by a space (a URL, a file name) does not end it. */
+export const gap = (n: number) => `(?:[^.!?\\n]|[.!?](?=\\S)){0,${n}}`;
 
 const OVERRIDE_VERB =
   "(?:ignore|ignoring|disregard|forget|override|overrule|bypass|abandon|discard|neglect|set aside|pay no attention to|do not follow|don't follow|stop following|no longer follow|cancel|void)";
@@ -28,8 +35,70 @@ const ORDERS =
 const MODEL =
   '(?:ai|llm|llms|assistant|agent|model|language model|chatbot|bot|ai assistant|ai agent|ai model|claude|chatgpt|gpt|copilot|gemini|autonomous agent)';
 
-function r(kind: string, weight: number, source: string, negatable = false): InjectionRule {
-  return { kind, weight, pattern: new RegExp(source, 'g'), negatable };
+const SENSITIVE =
+  '(?:~/\\.ssh|\\.ssh/|id_rsa|id_ed25519|id_ecdsa|\\.env\\b|/etc/passwd|/etc/shadow|\\.aws/credentials|\\.npmrc|\\.netrc|\\.pypirc|\\.git-credentials|\\.kube/config|credentials\\.json|mcp\\.json|claude_desktop_config|\\.bash_history|\\.zsh_history|keychain|wallet\\.dat|private keys?|api keys?|secret keys?|access tokens?|auth tokens?|passwords?|session cookies?|environment variables|env vars|credentials)';
+
+export function r(kind: string, weight: number, source: string, negatable = false): InjectionRule {
+  const starts = literalStarts(source);
+  const heads = starts?.map((x) => /^[a-z]*/.exec(x)![0]);
+  return { kind, weight, pattern: new RegExp(source, 'g'), negatable, starts, heads };
+}
+
+function isQuantifier(ch: string | undefined): boolean {
+  return ch === '?' || ch === '*' || ch === '{';
+}
+
+const META = new Set([...'\\()[]{}.*+?|^$']);
+
+/**
+ * The literal text each alternative of a pattern begins with, when the pattern is a leading group
+ * of alternatives (after an optional \b): `\b(?:ignore|forget) …` gives ['ignore', 'forget']. A
+ * character made optional by a following quantifier ends the literal. Undefined when an
+ * alternative begins with anything but a literal of two or more characters.
+ */
+export function literalStarts(source: string): string[] | undefined {
+  const p = source.startsWith('\\b') ? 2 : 0;
+  let alternatives: string[];
+  if (source.startsWith('(?:', p)) {
+    // Split the group's top level on '|'.
+    let depth = 0;
+    let cur = '';
+    alternatives = [];
+    let q = p + 3;
+    for (; q < source.length; q++) {
+      const ch = source[q]!;
+      if (ch === '\\') {
+        cur += ch + (source[q + 1] ?? '');
+        q++;
+        continue;
+      }
+      if (ch === '(') depth++;
+      if (ch === ')') {
+        if (depth === 0) break;
+        depth--;
+      }
+      if (ch === '|' && depth === 0) {
+        alternatives.push(cur);
+        cur = '';
+      } else cur += ch;
+    }
+    alternatives.push(cur);
+    // A quantifier on the whole group makes it optional: no list then.
+    if (isQuantifier(source[q + 1])) return undefined;
+  } else alternatives = [source.slice(p)];
+  const starts: string[] = [];
+  for (const alt of alternatives) {
+    let lit = '';
+    for (let k = 0; k < alt.length; k++) {
+      const ch = alt[k]!;
+      if (META.has(ch)) break;
+      if (isQuantifier(alt[k + 1])) break;
+      lit += ch;
+    }
+    if (lit.length < 2) return undefined;
+    starts.push(lit);
+  }
+  return starts;
 }
 
 export const INJECTION_RULES: readonly InjectionRule[] = [
@@ -86,6 +155,11 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     'instruction-override',
     0.6,
     '\\b(?:developer|god|dan|jailbreak|admin|debug|maintenance) mode (?:is )?(?:now )?(?:enabled|activated|on|engaged|unlocked)\\b',
+  ),
+  r(
+    'instruction-override',
+    0.6,
+    '\\b(?:safety|content|security) (?:filters?|guardrails?|restrictions?|polic(?:y|ies)|rules|checks) (?:are |is |have been |has been )?(?:now )?(?:disabled|removed|turned off|lifted|deactivated|suspended|off)\\b',
   ),
   r(
     'instruction-override',
@@ -157,7 +231,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   r(
     'role-spoof',
     0.55,
-    '(?:^|\\n)\\s{0,4}(?:#{1,4}\\s{0,3}|\\*\\*\\s{0,2}|\\[\\s{0,2}|\\(\\s{0,2}|={2,10}\\s{0,2}|-{3,10}\\s{0,2})(?:system|system prompt|system message|developer message|admin message|administrator|system instructions?)\\s{0,2}(?:\\*\\*|\\]|\\)|={2,10}|-{3,10})?\\s{0,2}:',
+    '(?:^|\\n)\\s{0,4}(?:#{1,4}\\s{0,3}|\\*\\*\\s{0,2}|\\[\\s{0,2}|\\(\\s{0,2}|={2,10}\\s{0,2}|-{3,10}\\s{0,2})(?:system|system prompt|system message|system override|system update|system notice|developer message|admin message|admin override|administrator|system instructions?)\\s{0,2}(?:\\*\\*|\\]|\\)|={2,10}|-{3,10})?\\s{0,2}:',
   ),
   r(
     'role-spoof',
@@ -170,8 +244,14 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   // ---- pseudo-tags that make a passage look like it comes from above ----
   r(
     'pseudo-tag',
-    0.5,
+    0.4,
     '<\\s{0,2}/?\\s{0,2}(?:important|system|instructions?|secret|hidden|admin|critical|urgent|priority|mandatory|override|note_to_ai|ai_instructions?|assistant_instructions|sys|developer|context_update|ai|assistant_note|hidden_instructions)\\s{0,2}>',
+  ),
+  // An opening and closing pair around text: a block of instructions set apart for the model.
+  r(
+    'pseudo-tag',
+    0.55,
+    '<\\s{0,2}(important|system|instructions?|secret|hidden|admin|critical|urgent|priority|mandatory|override|note_to_ai|ai_instructions?|assistant_instructions|sys|developer|context_update|ai|assistant_note|hidden_instructions)\\s{0,2}>[^<]{1,400}<\\s{0,2}/\\s{0,2}\\1\\s{0,2}>',
   ),
   r(
     'pseudo-tag',
@@ -187,6 +267,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     `\\b(?:attention|note|message|instructions?|important|notice|memo|reminder)\\b${gap(15)}\\b(?:to|for) (?:the |all |any )?${MODEL}s?\\b`,
   ),
   r('addressed-to-model', 0.6, `\\bif you are an? ${MODEL}\\b`),
+  r('addressed-to-model', 0.6, `<!--\\s{0,3}(?:note to (?:the )?)?${MODEL}s?\\b`),
   r('addressed-to-model', 0.5, `\\b(?:dear|hey|hello|hi|attention|psst) ${MODEL}\\b`),
   r(
     'addressed-to-model',
@@ -204,7 +285,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   r(
     'tool-coercion',
     0.5,
-    '\\b(?:you must|you should|you need to|you have to|be sure to|make sure (?:to|you)|remember to|it is (?:essential|mandatory|required|critical) (?:to|that you)|immediately|first,?|now,?) (?:now |immediately |first |also |then ){0,2}(?:call|invoke|use|run|execute|trigger|launch|fire)\\b',
+    `\\b(?:(?:you|the ${MODEL}) (?:must|should|needs? to|has to|have to)|be sure to|make sure (?:to|you)|remember to|it is (?:essential|mandatory|required|critical) (?:to|that you)|immediately|first,?|now,?) (?:now |immediately |first |also |then ){0,2}(?:call|invoke|use|run|execute|trigger|launch|fire)\\b`,
   ),
   r(
     'tool-coercion',
@@ -213,7 +294,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   ),
   r(
     'tool-coercion',
-    0.5,
+    0.35,
     '\\b(?:run|execute|paste|type) (?:the following|this|these|below) (?:shell |bash |terminal |powershell )?(?:commands?|scripts?|code|one-liner)\\b',
   ),
   r('tool-coercion', 0.65, '\\b(?:curl|wget)\\s[^\\n|]{1,200}\\|\\s{0,2}(?:sudo\\s)?(?:ba|z|da)?sh\\b'),
@@ -233,7 +314,18 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   r(
     'sensitive-data',
     0.45,
-    `\\b(?:read|cat|open|print|send|upload|include|attach|output|display|copy|forward|post|fetch|retrieve|load|access|collect|gather|extract|list|dump|paste|share)\\b${gap(40)}(?:~/\\.ssh|\\.ssh/|id_rsa|id_ed25519|id_ecdsa|\\.env\\b|/etc/passwd|/etc/shadow|\\.aws/credentials|\\.npmrc|\\.netrc|\\.pypirc|\\.git-credentials|\\.kube/config|credentials\\.json|mcp\\.json|claude_desktop_config|\\.bash_history|\\.zsh_history|keychain|wallet\\.dat|private keys?|api keys?|secret keys?|access tokens?|auth tokens?|passwords?|session cookies?|environment variables|env vars|credentials)\\b`,
+    `\\b(?:read|cat|open|print|send|email|mail|upload|include|attach|output|display|copy|forward|post|fetch|retrieve|load|access|collect|gather|extract|list|dump|paste|share)\\b${gap(40)}${SENSITIVE}\\b`,
+  ),
+  // Take a secret and hand it on: read X … then paste / send / list it.
+  r(
+    'sensitive-data',
+    0.6,
+    `\\b(?:read|open|cat|collect|gather|extract|find|get|dump|grab|fetch|take|look up)\\b${gap(40)}${SENSITIVE}${gap(60)}\\b(?:paste|include|print|output|list|show|send|post|return|reveal|share|upload|forward|email|tell)\\b`,
+  ),
+  r(
+    'sensitive-data',
+    0.6,
+    `\\b(?:include|paste|print|output|list|show|send|post|return|reveal|share|upload|insert|put|add)\\b${gap(30)}${SENSITIVE}${gap(40)}\\b(?:in|into|to|as|inside|within) (?:the |your |this |a )?(?:reply|response|answer|summary|output|message|chat|comment|url|link|query|body|parameter|field)\\b`,
   ),
 
   // ---- exfiltration through links and images ----
@@ -267,14 +359,19 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   r(
     'secrecy',
     0.6,
-    `\\b(?:do not|don't|dont|never|must not|should not|shouldn't|do not ever)\\s(?:ever\\s)?(?:tell|inform|mention|reveal|disclose|notify|alert|warn|show|let|bother|ask)\\b${gap(30)}\\b(?:the\\s)?(?:user|human|operator|person|customer|anyone|them|him|her)\\b`,
+    `\\b(?:do not|don't|dont|never|must not|should not|shouldn't|do not ever)\\s(?:ever\\s)?(?:tell|inform|mention|reveal|disclose|notify|alert|warn|show|let|bother)\\b${gap(30)}\\b(?:the\\s)?(?:user|human|operator)s?\\b(?=\\s(?:about|that|what|anything|this|these|you|we|how|why|of|where|when|know|see|find|notice|learn|realize|until)\\b|\\s?[.,;:!)\\n]|$)`,
   ),
   r(
     'secrecy',
     0.6,
-    '\\bwithout (?:telling|informing|notifying|alerting|asking|warning|letting|bothering|the knowledge of)\\s(?:the\\s)?(?:user|human|them|anyone|operator)\\b',
+    '\\bwithout (?:telling|informing|notifying|alerting|asking|warning|letting|bothering|the knowledge of)\\s(?:the\\s)?(?:user|human|operator)s?\\b',
   ),
-  r('secrecy', 0.5, '\\b(?:keep|hide)\\s(?:this|these|it|that)\\s(?:secret|hidden|confidential|private)\\b'),
+  r('secrecy', 0.35, '\\b(?:keep|hide)\\s(?:this|these|it|that)\\s(?:secret|hidden|confidential|private)\\b'),
+  r(
+    'secrecy',
+    0.6,
+    '\\b(?:keep|hide)\\s(?:this|these|it|that)\\s(?:step |action |note |message )?(?:secret |hidden |confidential |private )?from (?:the )?(?:user|human|operator)s?\\b',
+  ),
   r(
     'secrecy',
     0.6,
@@ -290,7 +387,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     0.6,
     '\\bthis (?:message |text |note |section )?is (?:invisible|hidden|not visible) (?:to|from) the (?:user|human)',
   ),
-  r('secrecy', 0.3, '\\b(?:silently|covertly|secretly|quietly|discreetly)\\b'),
+  r('secrecy', 0.25, '\\b(?:silently|covertly|secretly|discreetly)\\b'),
   r('secrecy', 0.6, `\\bno (?:le |les )?(?:digas|informes|menciones|cuentes|reveles)\\b${gap(20)}\\busuario`),
   r(
     'secrecy',
@@ -335,6 +432,10 @@ export const COMPACT_RULES: readonly InjectionRule[] = [
   r('role-spoof', 0.6, 'imstartsystem|endoftextsystem'),
 ];
 
-/** Talk about attacks: a quoted match in such a text is more likely a quotation than an attack. */
+/** Words of texts that write about attacks rather than carry one (articles, reports, tests). */
+export const DISCUSSION_STRONG =
+  /\b(?:prompt injections?|injection attacks?|jailbreak(?:s|ing)?|attackers?|malicious|adversarial|payloads?|red[- ]team(?:ing|ers)?|researchers?|vulnerabilit(?:y|ies)|exploit(?:s|ed|ation)?|owasp|cve-\d{4}|guardrails?|detectors?|classifiers?|threat models?|attaques?|ataques?|angriffe?|angreifer|injection)\b/g;
+
+/** Weaker signs of quotation or code, enough when the match is itself quoted. */
 export const DISCUSSION =
-  /\b(?:prompt injections?|injection attacks?|jailbreak(?:s|ing)?|attackers?|malicious|adversarial|payloads?|red[- ]team(?:ing|ers)?|for example|for instance|e\.g\.|such as|phrases? like|strings? like|examples?|detect(?:s|ed|ing|ion|ors?)?|classif(?:y|ier|iers|ication)|guardrails?|researchers?|vulnerabilit(?:y|ies)|exploit(?:s|ed|ation)?|test cases?|unit tests?|assert|expect|owasp|cve-\d{4}|sanitiz(?:e|er|ing)|filter(?:s|ing)?|blocklist|denylist|mitigat(?:e|ion|ions)|defen[cs]es?|threat models?|awareness|training|warning signs?)\b/;
+  /\b(?:prompt injections?|injection|jailbreak(?:s|ing)?|attack(?:s|ers?)?|malicious|adversarial|payloads?|red[- ]team(?:ing|ers)?|for example|for instance|e\.g\.|such as|phrases? like|strings? like|phrases comme|examples?|exemples?|ejemplos?|beispiele?|esempio|detect(?:s|ed|ing|ion|ors?)?|classif(?:y|ier|iers|ication)|guardrails?|researchers?|vulnerabilit(?:y|ies)|exploit(?:s|ed|ation)?|tests?|assert|expect|owasp|cve-\d{4}|sanitiz(?:e|er|ing)|filter(?:s|ing)?|blocklist|denylist|mitigat(?:e|ion|ions)|defen[cs]es?|threat models?|warning signs?|const|let|var|def|function|return|import|template|tokenizer|formatter|typisch|angriffs?|attaques?)\b/;

@@ -8,7 +8,13 @@
 // Score: noisy-OR over kinds of the best (discounted) match of each kind. A match is discounted
 // when it is quoted in a text that talks about attacks (an article, a test), or negated ("never
 // ignore the system prompt"). INJECTION_THRESHOLD decides.
-import { COMPACT_RULES, DISCUSSION, INJECTION_RULES, type InjectionRule } from './injection-rules.ts';
+import {
+  COMPACT_RULES,
+  DISCUSSION,
+  DISCUSSION_STRONG,
+  INJECTION_RULES,
+  type InjectionRule,
+} from './injection-rules.ts';
 import { compact, type Normalized, normalize, originalSpan } from './normalize.ts';
 import { byPosition, combineByKind, dropOverlaps } from './spans.ts';
 import type { Finding, Scan } from './types.ts';
@@ -51,18 +57,59 @@ function plainScore(text: string): number {
 }
 
 const QUOTES = '"\'`“”‘’«»„‹›「」『』';
+const PAIRS: Array<[string, string]> = [
+  ['“', '”'],
+  ['„', '“'],
+  ['«', '»'],
+  ['‹', '›'],
+  ['「', '」'],
+  ['『', '』'],
+];
 const NEGATION =
   /(?:\bdo not|\bdon't|\bnever|\bmust not|\bshould not|\bcannot|\bcan't|\bwon't|\brefuse to|\bnot to|\bnot)\s{0,2}$/;
 
-/** How much a match at [s, e) of the normalized text is worth relative to its rule's weight. */
+/** Whether [s, …) of t sits inside quotation marks or backticks on its line. */
+function isQuoted(t: string, s: number): boolean {
+  let q = s - 1;
+  while (q >= 0 && q > s - 4 && (t[q] === ' ' || t[q] === '(' || t[q] === ':')) q--;
+  if (q >= 0 && QUOTES.includes(t[q]!)) return true;
+  // The line up to the match, at most 300 characters back (bounded, so many matches stay linear).
+  const back = t.slice(Math.max(0, s - 300), s);
+  const before = back.slice(back.lastIndexOf('\n') + 1);
+  let dq = 0;
+  let bt = 0;
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === '"') dq++;
+    else if (before[i] === '`') bt++;
+  }
+  if (dq % 2 === 1 || bt % 2 === 1) return true;
+  for (const [open, close] of PAIRS) {
+    const o = before.lastIndexOf(open);
+    if (o !== -1 && before.indexOf(close, o + 1) === -1) return true;
+  }
+  return false;
+}
+
+/** Distinct strong discussion words in the window. */
+function discussionStrength(window: string): number {
+  const seen = new Set<string>();
+  for (const m of window.matchAll(DISCUSSION_STRONG)) seen.add(m[0]);
+  return seen.size;
+}
+
+/**
+ * How much a match at [s, e) of the normalized text is worth relative to its rule's weight:
+ * less when negated ("never ignore …"), when quoted in a text that talks about attacks or is
+ * code, and when not quoted but in a text that plainly writes about attacks.
+ */
 function discount(n: Normalized, s: number, e: number, negatable: boolean): number {
   let factor = 1;
   const t = n.text;
   if (negatable && NEGATION.test(t.slice(Math.max(0, s - 16), s))) factor *= 0.2;
-  let q = s - 1;
-  while (q >= 0 && q > s - 4 && (t[q] === ' ' || t[q] === '(' || t[q] === ':')) q--;
-  const quoted = q >= 0 && QUOTES.includes(t[q]!);
-  if (quoted && DISCUSSION.test(t.slice(Math.max(0, s - 300), Math.min(t.length, e + 300)))) factor *= 0.3;
+  const window = t.slice(Math.max(0, s - 300), Math.min(t.length, e + 300));
+  if (isQuoted(t, s)) {
+    if (DISCUSSION.test(window)) factor *= 0.3;
+  } else if (discussionStrength(window) >= 2) factor *= 0.5;
   return factor;
 }
 
@@ -72,10 +119,79 @@ function push(out: Finding[], n: Normalized, kind: string, s: number, e: number,
 }
 
 function ruleFindings(n: Normalized, out: Finding[]): void {
-  for (const rule of INJECTION_RULES) runRule(rule, n, out);
+  const heads = headsIn(n.text, INJECTION_RULES);
+  for (const rule of INJECTION_RULES) runRule(rule, n, out, heads);
 }
 
-function runRule(rule: InjectionRule, n: Normalized, out: Finding[]): void {
+/** A trie of the rules' leading words, walked along each word of a text to see which occur. */
+interface Trie {
+  next: Map<number, Trie>;
+  head?: string;
+}
+
+const tries = new WeakMap<readonly InjectionRule[], Trie>();
+
+function trieOf(rules: readonly InjectionRule[]): Trie {
+  let root = tries.get(rules);
+  if (root) return root;
+  root = { next: new Map() };
+  for (const rule of rules) {
+    for (const head of rule.heads ?? []) {
+      if (head.length < 2) continue;
+      let node = root;
+      for (let i = 0; i < head.length; i++) {
+        const c = head.charCodeAt(i);
+        let child = node.next.get(c);
+        if (!child) {
+          child = { next: new Map() };
+          node.next.set(c, child);
+        }
+        node = child;
+      }
+      node.head = head;
+    }
+  }
+  tries.set(rules, root);
+  return root;
+}
+
+/** The rules' leading words that begin some word (run of a–z) of the text. */
+export function headsIn(text: string, rules: readonly InjectionRule[]): Set<string> {
+  const root = trieOf(rules);
+  const found = new Set<string>();
+  let i = 0;
+  while (i < text.length) {
+    let c = text.charCodeAt(i);
+    if (c < 97 || c > 122) {
+      i++;
+      continue;
+    }
+    // At the start of a word: follow the trie as far as the word goes, then skip the rest of it.
+    let node: Trie | undefined = root;
+    while (i < text.length && c >= 97 && c <= 122) {
+      if (node) {
+        node = node.next.get(c);
+        if (node?.head) found.add(node.head);
+      }
+      i++;
+      c = text.charCodeAt(i);
+    }
+  }
+  return found;
+}
+
+/** Whether a rule can match: one of its literal starts is in the text (undefined: always maybe). */
+export function mayMatch(rule: InjectionRule, text: string, heads: Set<string>): boolean {
+  if (!rule.starts) return true;
+  for (let k = 0; k < rule.starts.length; k++) {
+    const head = rule.heads![k]!;
+    if (head.length >= 2 ? heads.has(head) : text.includes(rule.starts[k]!)) return true;
+  }
+  return false;
+}
+
+function runRule(rule: InjectionRule, n: Normalized, out: Finding[], heads: Set<string>): void {
+  if (!mayMatch(rule, n.text, heads)) return;
   rule.pattern.lastIndex = 0;
   for (const m of n.text.matchAll(rule.pattern)) {
     const s = m.index;
@@ -92,27 +208,67 @@ function rot13(s: string): string {
   return out;
 }
 
+/** Words of two or more letters separated by single spaces. */
+function normallySpaced(span: string): boolean {
+  return span.split(' ').every((w) => w.length >= 2 && /^[a-z']+$/.test(w));
+}
+
+/** Stems the compact rules need, as they read forward, reversed and in ROT13. */
+const COMPACT_STEMS = [
+  'ignore',
+  'disregard',
+  'forget',
+  'bypass',
+  'override',
+  'donot',
+  'dont',
+  'never',
+  'imstart',
+  'endoftext',
+];
+const STEMS_REVERSED = COMPACT_STEMS.map((x) => [...x].reverse().join(''));
+const STEMS_ROT13 = COMPACT_STEMS.map(rot13);
+const ANY_STEM = new RegExp([...COMPACT_STEMS, ...STEMS_REVERSED, ...STEMS_ROT13].join('|'));
+
+/** Whether any finding of `sorted` (by start, with running max of ends) overlaps [s, e). */
+function overlapsAny(starts: number[], maxEnds: number[], s: number, e: number): boolean {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! < e) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && maxEnds[lo - 1]! > s;
+}
+
 function compactFindings(n: Normalized, out: Finding[]): void {
   const c = compact(n.text);
   if (c.text.length < 12) return;
-  const reversed = [...c.text].reverse().join('');
-  const forms: Array<[string, (i: number) => number]> = [
-    [c.text, (i) => i],
-    [reversed, (i) => c.text.length - 1 - i],
-    [rot13(c.text), (i) => i],
-  ];
+  if (!ANY_STEM.test(c.text)) return;
+  const has = (stems: string[]) => stems.some((x) => c.text.includes(x));
+  const forms: Array<[string, (i: number) => number, boolean]> = [];
+  if (has(COMPACT_STEMS)) forms.push([c.text, (i) => i, true]);
+  if (has(STEMS_REVERSED)) forms.push([[...c.text].reverse().join(''), (i) => c.text.length - 1 - i, false]);
+  if (has(STEMS_ROT13)) forms.push([rot13(c.text), (i) => i, false]);
+  if (forms.length === 0) return;
   for (const rule of COMPACT_RULES) {
-    for (const [form, index] of forms) {
+    // Where a plain rule already matched, its verdict (negated, quoted) stands.
+    const plain = out.filter((f) => f.kind === rule.kind).sort((a, b) => a.start - b.start);
+    const starts = plain.map((f) => f.start);
+    const maxEnds: number[] = [];
+    for (const f of plain) maxEnds.push(Math.max(f.end, maxEnds[maxEnds.length - 1] ?? 0));
+    for (const [form, index, forward] of forms) {
       rule.pattern.lastIndex = 0;
       for (const m of form.matchAll(rule.pattern)) {
         const a = index(m.index);
         const b = index(m.index + m[0].length - 1);
         const s = c.at[Math.min(a, b)]!;
         const e = c.at[Math.max(a, b)]! + 1;
-        // Only for phrases the plain rules missed (split ones); where a plain rule matched, its
-        // verdict (negated, quoted) stands.
+        // Forward text already in normally spaced words was the plain rules' to judge.
+        if (forward && normallySpaced(n.text.slice(s, e))) continue;
         const [os, oe] = originalSpan(n, s, e);
-        if (out.some((f) => f.kind === rule.kind && f.start < oe && os < f.end)) continue;
+        if (overlapsAny(starts, maxEnds, os, oe)) continue;
         push(out, n, rule.kind, s, e, rule.weight * discount(n, s, e, false));
       }
     }
@@ -126,7 +282,7 @@ const MD_LINK = /(?<!!)\[[^\]\n]{0,300}\]\(\s{0,2}(https?:\/\/[^)\s]{1,2000})/g;
 const HTML_IMG = /<img\b[^>\n]{0,300}?\bsrc\s{0,2}=\s{0,2}["']?(https?:\/\/[^"'\s>]{1,2000})/g;
 const BARE_URL = /https?:\/\/[^\s)"'<>\]]{1,2000}/g;
 const PLACEHOLDER =
-  /\{[^}\s]{1,60}\}|\[[a-z_ -]{2,40}\]|<[a-z_ -]{2,40}>|\$\{?[a-z_]{2,40}|%s\b|\binsert[_-]|_here\b|your[_-]|\{\{/;
+  /\{[^}\n]{1,60}\}|\[[a-z_ -]{2,40}\]|<[a-z_ -]{2,40}>|\$\{?[a-z_]{2,40}|%s\b|\binsert[_-]|_here\b|your[_-]|\{\{/;
 const SENSITIVE_SLOT =
   /[{<[$](?:[a-z_ -]{0,30})(?:conversation|history|chat|secret|key|token|password|credential|summary|messages?|email|ssn|user_?info|context|memory|private|data|response|answer|prompt|file|contents?)/;
 const DATA_PARAM =
@@ -186,7 +342,6 @@ function linkFindings(n: Normalized, out: Finding[]): void {
 
 // ---- encoded payloads -----------------------------------------------------------------------
 
-const BLOB = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
 const DECODE_BUDGET = 1 << 20;
 
 function printable(s: string): boolean {
@@ -199,27 +354,41 @@ function printable(s: string): boolean {
   return ok / s.length >= 0.95 && !s.includes('\uFFFD');
 }
 
+function isBlobChar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 43 ||
+    c === 47 ||
+    c === 95 ||
+    c === 45
+  );
+}
+
+/** Runs of 24+ base64 / base64url / hex characters, decoded once and scanned with the plain rules. */
 function encodedFindings(text: string, out: Finding[]): void {
   let budget = DECODE_BUDGET;
-  BLOB.lastIndex = 0;
-  for (const m of text.matchAll(BLOB)) {
-    const blob = m[0];
-    if (budget <= 0) break;
+  let i = 0;
+  while (i < text.length && budget > 0) {
+    if (!isBlobChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < text.length && isBlobChar(text.charCodeAt(i))) i++;
+    let end = i;
+    while (end < text.length && end - i < 2 && text.charCodeAt(end) === 61) end++;
+    if (i - start < 24) continue;
+    const blob = text.slice(start, end);
     budget -= blob.length;
-    let decoded = '';
+    let decoded: string;
     if (/^[0-9a-fA-F]+$/.test(blob) && blob.length % 2 === 0)
       decoded = Buffer.from(blob, 'hex').toString('utf8');
     else decoded = Buffer.from(blob.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
     if (!printable(decoded)) continue;
-    const score = plainScore(decoded);
-    if (score >= INJECTION_THRESHOLD) {
-      out.push({
-        detector: 'injection',
-        kind: 'encoded-instruction',
-        start: m.index,
-        end: m.index + blob.length,
-        score: 0.85,
-      });
+    if (plainScore(decoded) >= INJECTION_THRESHOLD) {
+      out.push({ detector: 'injection', kind: 'encoded-instruction', start, end, score: 0.85 });
     }
   }
 }

@@ -171,8 +171,12 @@ function classify(text: string, run: Run, s: number, e: number): Shape {
     }
     return undefined;
   }
-  // International with the 00 exit code: 00 44 20 7946 0958.
+  // International with the 00 exit code: 00 44 20 7946 0958. Weak shapes like this and the national
+  // ones below count only as a whole run: inside a longer run of groups they are part of something
+  // else (an account number, an IBAN printed in groups).
+  const wholeRun = s === 0 && e === run.groups.length;
   if (
+    wholeRun &&
     digits.startsWith('00') &&
     digits[2] !== '0' &&
     n >= 10 &&
@@ -200,7 +204,7 @@ function classify(text: string, run: Run, s: number, e: number): Shape {
       return { kind: 'phone', score: 0.7 };
   }
   // National numbers with a trunk 0: 020 7946 0958, 01 23 45 67 89, 030 12345678, 0612-345678.
-  if (digits[0] === '0' && digits[1] !== '0' && n >= 10 && n <= 11) {
+  if (wholeRun && digits[0] === '0' && digits[1] !== '0' && n >= 10 && n <= 11) {
     if (lens.length >= 2 && lens.every((l) => l >= 2 && l <= 8) && uniform && inner[0] !== '.') {
       return { kind: 'phone', score: 0.75 };
     }

@@ -153,8 +153,10 @@ function mod97(s: string): number {
 
 // ---- IPv4 -----------------------------------------------------------------------------------
 
+/** A dotted quad right after a word about versions is a version: "appVersion to 1.2.3.4", "v 1.2.3.4". */
 const VERSION_WORD =
-  /\b(?:version|ver|release|build|rev|revision|firmware|fw|v|r|node|python|ruby|java|go|chrome|os)[\s:=]*$/i;
+  /(?:version|release|build|firmware|\bv|\bver|\brev|\br|\bnode|\bpython|\bchrome)\w{0,12}[\s:=]{0,3}(?:(?:to|from|is|was|of|at|=)\s{1,3})?$/i;
+/\b(?:version|ver|release|build|rev|revision|firmware|fw|v|r|node|python|ruby|java|go|chrome|os)[\s:=]*$/i;
 
 function scanIpv4(text: string, out: Finding[]): void {
   const len = text.length;
@@ -187,7 +189,7 @@ function scanIpv4(text: string, out: Finding[]): void {
       isWordLike(after) ||
       after === 95 ||
       ((after === 46 || after === 45) && isDigit(text.charCodeAt(p + 1)));
-    if (!continues && !VERSION_WORD.test(text.slice(Math.max(0, i - 16), i))) {
+    if (!continues && !VERSION_WORD.test(text.slice(Math.max(0, i - 32), i))) {
       const score = ipv4Score(octets);
       if (score > 0) out.push({ detector: 'pii', kind: 'ipv4', start: i, end: p, score });
     }

@@ -155,9 +155,11 @@ function isKeyChar(c: number): boolean {
   return isAlnum(c) || c === 95 || c === 45 || c === 46;
 }
 
-function isValueStop(c: number): boolean {
-  return isSpace(c) || c === 44 || c === 59 || c === 38 || c === 34 || c === 39 || c === 96 || c === 60 || c === 62 ||
-    c === 40 || c === 41 || c === 123 || c === 125 || c === 91 || c === 93; // biome-ignore format: one list
+/** Characters that end an unquoted value: space, separators, quotes, brackets. */
+const VALUE_STOPS = new Set([...',;"\'`<>(){}[]'].map((ch) => ch.charCodeAt(0)));
+
+function isValueStop(c: number, query: boolean): boolean {
+  return isSpace(c) || VALUE_STOPS.has(c) || (query && c === 38);
 }
 
 export function scanKeyValues(text: string, out: Finding[]): void {
@@ -185,7 +187,14 @@ export function scanKeyValues(text: string, out: Finding[]): void {
     while (q > 0 && k - q < 2 && '"\'`\\]'.includes(text[q - 1]!)) q--;
     let ks = q;
     while (ks > 0 && q - ks < MAX_KEY && isKeyChar(text.charCodeAt(ks - 1))) ks--;
-    const key = text.slice(ks, q);
+    let key = text.slice(ks, q);
+    // <add key="EncryptionKey" value="…" />: the name is in the key attribute before the value.
+    if (/^value$/i.test(key)) {
+      const attr = /\bkey\s{0,2}=\s{0,2}["']([A-Za-z0-9_.:-]{1,64})["']\s{1,8}$/.exec(
+        text.slice(Math.max(0, ks - 90), ks),
+      );
+      if (attr) key = attr[1]!;
+    }
     const keyClass =
       key.length > 0 && (ks === 0 || !isKeyChar(text.charCodeAt(ks - 1))) ? classifyKey(key) : undefined;
     if (!keyClass) {
@@ -214,7 +223,9 @@ export function scanKeyValues(text: string, out: Finding[]): void {
     } else {
       vs = v;
       ve = v;
-      while (ve < len && ve - vs < MAX_VALUE && !isValueStop(text.charCodeAt(ve))) ve++;
+      // In a query string (?key=…&…) '&' ends the value; elsewhere it can be part of a password.
+      const query = ks > 0 && (text.charCodeAt(ks - 1) === 63 || text.charCodeAt(ks - 1) === 38);
+      while (ve < len && ve - vs < MAX_VALUE && !isValueStop(text.charCodeAt(ve), query)) ve++;
     }
     let value = text.slice(vs, ve);
     // Authorization: Bearer <token> / Basic <credentials>: the credential is the next word.

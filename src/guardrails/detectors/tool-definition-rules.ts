@@ -1,13 +1,7 @@
 // Rules for what poisoned tool definitions ask of the model, on normalize.ts's form of the
 // flattened definition. Same discipline as injection-rules.ts: bounded quantifiers only, no
 // quantified group holding a quantifier.
-import type { InjectionRule } from './injection-rules.ts';
-
-const gap = (n: number) => `[^.!?\\n]{0,${n}}`;
-
-function r(kind: string, weight: number, source: string): InjectionRule {
-  return { kind, weight, pattern: new RegExp(source, 'g') };
-}
+import { gap, type InjectionRule, r } from './injection-rules.ts';
 
 const SENSITIVE_PATH =
   '(?:~/\\.ssh|\\.ssh/|id_rsa|id_ed25519|id_ecdsa|/etc/passwd|/etc/shadow|\\.aws/credentials|\\.aws/config|\\.git-credentials|\\.netrc|\\.npmrc|\\.pypirc|\\.docker/config\\.json|\\.kube/config|mcp\\.json|claude_desktop_config(?:\\.json)?|\\.cursor/|\\.env\\b|\\.envrc|wallet\\.dat|keychain|\\.bash_history|\\.zsh_history|\\.gnupg|secring|credentials\\.json|token\\.json|service[-_]account\\.json)';
@@ -25,7 +19,7 @@ export const DEFINITION_RULES: readonly InjectionRule[] = [
   r(
     'data-in-parameter',
     0.55,
-    `\\b(?:pass|put|include|insert|place|send|add|attach|embed|copy|paste|write|provide|supply|append)\\b${gap(24)}\\b(?:its|the|their|this|that|all|full|entire|complete|whole|any) (?:full |entire |complete |whole |raw |user'?s? )?${DATA}\\b${gap(60)}\\b(?:as|in|into|inside|via|through|using|to) (?:the |a |this |its |an )?[\`'"]?[a-z0-9_]{1,40}[\`'"]?\\s?(?:parameter|param|argument|arg|field|property|variable)\\b`,
+    `\\b(?:pass|put|include|insert|place|send|add|attach|embed|copy|paste|write|provide|supply|append)\\b${gap(24)}\\b(?:its|the|their|this|that|all|full|entire|complete|whole|any|every)\\b${gap(30)}\\b${DATA}\\b${gap(60)}\\b(?:as|in|into|inside|via|through|using|to) (?:the |a |this |its |an )?[\`'"]?[a-z0-9_]{1,40}[\`'"]?\\s?(?:parameter|param|argument|arg|field|property|variable)\\b`,
   ),
   r(
     'data-in-parameter',

@@ -9,7 +9,7 @@
 // them (shadowing), a name that another server also uses, hidden text, and padding that pushes
 // text out of view. Score: noisy-OR over kinds; TOOL_DEFINITION_THRESHOLD decides.
 import { hiddenSpans } from './hidden-text.ts';
-import { scanInjection } from './injection.ts';
+import { headsIn, mayMatch, scanInjection } from './injection.ts';
 import { normalize, originalSpan } from './normalize.ts';
 import { byPosition, combineByKind, dropOverlaps } from './spans.ts';
 import { DEFINITION_RULES, SHADOW_DIRECTIVE } from './tool-definition-rules.ts';
@@ -108,19 +108,29 @@ export function scanToolDefinition(def: ToolDefinition, context?: ToolDefinition
   const add = (kind: string, start: number, end: number, score: number) =>
     raw.push({ detector: 'tool-definition', kind, start, end, score });
 
-  for (const f of scanInjection(text).findings) {
+  // Identifiers are read as words too (include_contents_of_id_rsa): the rules also run on a copy
+  // with '_' as ' ', which keeps every offset, so both report spans of the flattened text.
+  const spaced = text.includes('_') ? text.replace(/_/g, ' ') : text;
+  const injection = scanInjection(text).findings;
+  if (spaced !== text) injection.push(...scanInjection(spaced).findings);
+  for (const f of injection) {
     // In a definition, a pseudo-tag like <IMPORTANT> is the classic poisoning marker.
     const score =
       f.kind === 'pseudo-tag' ? Math.max(f.score, 0.6) : f.kind === 'tool-coercion' ? f.score * 0.8 : f.score;
     add(f.kind, f.start, f.end, score);
   }
   const n = normalize(text);
-  for (const rule of DEFINITION_RULES) {
-    rule.pattern.lastIndex = 0;
-    for (const m of n.text.matchAll(rule.pattern)) {
-      if (m[0].length === 0) continue;
-      const [s, e] = originalSpan(n, m.index, m.index + m[0].length);
-      add(rule.kind, s, e, rule.weight);
+  const forms = spaced === text ? [n] : [n, normalize(spaced)];
+  const heads = new Map(forms.map((f) => [f, headsIn(f.text, DEFINITION_RULES)]));
+  for (const form of forms) {
+    for (const rule of DEFINITION_RULES) {
+      if (!mayMatch(rule, form.text, heads.get(form)!)) continue;
+      rule.pattern.lastIndex = 0;
+      for (const m of form.text.matchAll(rule.pattern)) {
+        if (m[0].length === 0) continue;
+        const [s, e] = originalSpan(form, m.index, m.index + m[0].length);
+        add(rule.kind, s, e, rule.weight);
+      }
     }
   }
   for (const h of hiddenSpans(text)) add('hidden-text', h.start, h.end, h.score);
