@@ -79,8 +79,19 @@ function cpBefore(text: string, i: number): { cp: number; at: number } {
   return { cp: lo, at: i - 1 };
 }
 
+/** Answers per BMP code unit, remembered: 0 unknown, 1 no, 2 yes. */
+const memo = new Map<RegExp, Uint8Array>();
+
 function test(re: RegExp, cp: number): boolean {
-  return cp >= 0 && re.test(String.fromCodePoint(cp));
+  if (cp < 0) return false;
+  if (cp > 0xffff) return re.test(String.fromCodePoint(cp));
+  let table = memo.get(re);
+  if (!table) {
+    table = new Uint8Array(0x10000);
+    memo.set(re, table);
+  }
+  if (table[cp] === 0) table[cp] = re.test(String.fromCharCode(cp)) ? 2 : 1;
+  return table[cp] === 2;
 }
 
 function isZeroWidth(cp: number): boolean {

@@ -239,11 +239,17 @@ export function scanNumbers(text: string, out: Finding[]): void {
       continue;
     }
     const k = run.groups.length;
+    // Digits before each group, so sub-runs too short or too long for any shape are skipped
+    // without building them (every shape has 7 to 19 digits).
+    const before: number[] = [0];
+    for (const [a, b] of run.groups) before.push(before[before.length - 1]! + b - a);
     let s = 0;
     let matchedEnd = -1;
     while (s < k) {
       let found = false;
       for (let e = k; e > s; e--) {
+        const digits = before[e]! - before[s]!;
+        if (digits < 7 || digits > 19) continue;
         const end = run.groups[e - 1]![1];
         // A sub-run must end where the text or a spaced separator ends it.
         const nextSep = e < k ? run.seps[e]! : undefined;
