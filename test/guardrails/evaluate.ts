@@ -1,7 +1,7 @@
 // Runs the detectors over the labelled corpus and computes precision, recall and F1, per detector,
 // per split and per kind. A line is predicted malicious when the detector's score reaches its
-// threshold. Split: every 5th line (index 4, 9, …) is held out; the rest is the training split the
-// rules were tuned on.
+// threshold. Splits: every 5th line (index 4, 9, …) is held out, the rest is the training split
+// the rules were tuned on; lines marked split: 'fresh' were written after tuning and form their own.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HIDDEN_TEXT_THRESHOLD, scanHiddenText } from '../../src/guardrails/detectors/hidden-text.ts';
@@ -28,6 +28,7 @@ export interface Line {
   kinds: string[];
   technique: string;
   note: string;
+  split?: 'fresh';
 }
 
 export interface DetectorSpec {
@@ -84,10 +85,13 @@ export function readCorpus(file: string): Line[] {
     .map((l) => JSON.parse(l) as Line);
 }
 
-export type Split = 'train' | 'heldout' | 'all';
+export type Split = 'train' | 'heldout' | 'fresh' | 'all';
 
+/** `index` counts lines that are not fresh; fresh lines have index -1. */
 export function inSplit(index: number, split: Split): boolean {
   if (split === 'all') return true;
+  if (index < 0) return split === 'fresh';
+  if (split === 'fresh') return false;
   return split === 'heldout' ? index % 5 === 4 : index % 5 !== 4;
 }
 
@@ -120,7 +124,9 @@ export interface Outcome {
 }
 
 export function runDetector(spec: DetectorSpec): Outcome[] {
-  return readCorpus(spec.file).map((line, index) => {
+  let next = 0;
+  return readCorpus(spec.file).map((line) => {
+    const index = line.split === 'fresh' ? -1 : next++;
     const scan = spec.run(line);
     const predicted = scan.score >= spec.threshold;
     const kinds = predicted

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { TOKEN_RULES, TOKEN_TRIGGER } from '../../src/guardrails/detectors/secret-rules.ts';
 import {
   CORPUS_DIR,
   DETECTORS,
   detectorMetrics,
+  inSplit,
   kindMetrics,
   type Metrics,
   runDetector,
@@ -22,7 +24,8 @@ interface Floor {
   f1?: number;
 }
 const thresholds = JSON.parse(readFileSync(join(CORPUS_DIR, 'thresholds.json'), 'utf8')) as {
-  detectors: Record<string, { train: Floor; heldout: Floor }>;
+  about: string;
+  detectors: Record<string, { train: Floor; heldout: Floor; fresh: Floor }>;
 };
 
 const results = DETECTORS.map((spec) => ({ spec, outcomes: runDetector(spec) }));
@@ -47,11 +50,11 @@ for (const { spec, outcomes } of results) {
   test(`${spec.name}: precision, recall and F1 stay at or above the recorded floors`, () => {
     const floors = thresholds.detectors[spec.name];
     assert.ok(floors, `thresholds.json has no entry for ${spec.name}`);
-    for (const split of ['train', 'heldout'] as const) {
+    for (const split of ['train', 'heldout', 'fresh'] as const) {
       const m = detectorMetrics(outcomes, split);
       const floor = floors[split];
       const misses = outcomes
-        .filter((o) => (split === 'train' ? o.index % 5 !== 4 : o.index % 5 === 4))
+        .filter((o) => inSplit(o.index, split))
         .filter((o) => o.predicted !== (o.line.label === 'malicious'))
         .map((o) => `${o.line.id} (${o.line.label}, score ${o.score.toFixed(2)}, ${o.line.technique})`);
       for (const key of ['precision', 'recall', 'f1'] as const) {
@@ -79,6 +82,18 @@ test('every corpus line is well formed and ids are unique', () => {
         `${line.id} body`,
       );
       if (line.label === 'benign') assert.deepEqual(line.kinds, [], `${line.id}: benign lines name no kinds`);
+    }
+  }
+});
+
+test('every provider-token match contains a piece of the trigger that lets texts skip the token rules', () => {
+  const { outcomes } = results.find((r) => r.spec.name === 'secrets')!;
+  for (const { line } of outcomes) {
+    for (const rule of TOKEN_RULES) {
+      rule.pattern.lastIndex = 0;
+      for (let m = rule.pattern.exec(line.text!); m !== null; m = rule.pattern.exec(line.text!)) {
+        assert.ok(TOKEN_TRIGGER.test(m[0]), `${rule.kind}: ${m[0]}`);
+      }
     }
   }
 });

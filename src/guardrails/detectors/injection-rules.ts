@@ -36,7 +36,7 @@ const MODEL =
   '(?:ai|llm|llms|assistant|agent|model|language model|chatbot|bot|ai assistant|ai agent|ai model|claude|chatgpt|gpt|copilot|gemini|autonomous agent)';
 
 const SENSITIVE =
-  '(?:~/\\.ssh|\\.ssh/|id_rsa|id_ed25519|id_ecdsa|\\.env\\b|/etc/passwd|/etc/shadow|\\.aws/credentials|\\.npmrc|\\.netrc|\\.pypirc|\\.git-credentials|\\.kube/config|credentials\\.json|mcp\\.json|claude_desktop_config|\\.bash_history|\\.zsh_history|keychain|wallet\\.dat|private keys?|api keys?|secret keys?|access tokens?|auth tokens?|passwords?|session cookies?|environment variables|env vars|credentials)';
+  '(?:~/\\.ssh(?!/(?:authorized[_ ]keys|known[_ ]hosts|config)\\b|/[\\w.-]{1,40}\\.pub\\b)|\\.ssh/(?!authorized[_ ]keys|known[_ ]hosts|config\\b|[\\w.-]{1,40}\\.pub\\b)|(?:id_rsa|id_ed25519|id_ecdsa)(?!\\.pub)|\\.env\\b|/etc/passwd|/etc/shadow|\\.aws/credentials|\\.npmrc|\\.netrc|\\.pypirc|\\.git-credentials|\\.kube/config|credentials\\.json|mcp\\.json|claude_desktop_config|\\.bash_history|\\.zsh_history|keychain|wallet\\.dat|private keys?|api keys?|secret keys?|access tokens?|auth tokens?|passwords?|session cookies?|environment variables|env vars|credentials)';
 
 export function r(kind: string, weight: number, source: string, negatable = false): InjectionRule {
   const starts = literalStarts(source);
@@ -129,7 +129,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   r(
     'instruction-override',
     0.55,
-    '(?:^|\\n)\\s{0,4}(?:new|updated|revised|real) (?:system )?instructions?\\s{0,2}:',
+    '(?:^|\\n)\\s{0,4}(?:new|updated|revised|real|actual) (?:system )?(?:instructions?|prompt|rules|orders|directives?|task)\\s{0,2}:',
   ),
   r(
     'instruction-override',
@@ -159,7 +159,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   r(
     'instruction-override',
     0.6,
-    '\\b(?:safety|content|security) (?:filters?|guardrails?|restrictions?|polic(?:y|ies)|rules|checks) (?:are |is |have been |has been )?(?:now )?(?:disabled|removed|turned off|lifted|deactivated|suspended|off)\\b',
+    '\\b(?:safety|content|security|usage) (?:filters?|guardrails?|restrictions?|polic(?:y|ies)|rules|checks|guidelines) (?:are |is |have been |has been )?(?:now )?(?:disabled|removed|turned off|lifted|deactivated|suspended|off|no longer (?:appl(?:y|ies)|in (?:effect|force))|(?:does|do) not apply)\\b',
   ),
   r(
     'instruction-override',
@@ -267,6 +267,16 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     `\\b(?:attention|note|message|instructions?|important|notice|memo|reminder)\\b${gap(15)}\\b(?:to|for) (?:the |all |any )?${MODEL}s?\\b`,
   ),
   r('addressed-to-model', 0.6, `\\bif you are an? ${MODEL}\\b`),
+  r(
+    'addressed-to-model',
+    0.6,
+    `\\b(?:to|for|dear) (?:the |any |all |every )?${MODEL}s? (?:reading|processing|parsing|summari[sz]ing|reviewing|screening|evaluating|analy[sz]ing) (?:this|these|the following)\\b`,
+  ),
+  r(
+    'instruction-override',
+    0.55,
+    `\\byou are an? (?:unfiltered|unrestricted|uncensored|jailbroken|evil|rogue|amoral) (?:ai|assistant|model|chatbot|bot|${MODEL})\\b`,
+  ),
   r('addressed-to-model', 0.6, `<!--\\s{0,3}(?:note to (?:the )?)?${MODEL}s?\\b`),
   r('addressed-to-model', 0.5, `\\b(?:dear|hey|hello|hi|attention|psst) ${MODEL}\\b`),
   r(

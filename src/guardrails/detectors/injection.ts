@@ -8,6 +8,8 @@
 // Score: noisy-OR over kinds of the best (discounted) match of each kind. A match is discounted
 // when it is quoted in a text that talks about attacks (an article, a test), or negated ("never
 // ignore the system prompt"). INJECTION_THRESHOLD decides.
+
+import { linkSignals } from './injection-links.ts';
 import {
   COMPACT_RULES,
   DISCUSSION,
@@ -15,19 +17,21 @@ import {
   INJECTION_RULES,
   type InjectionRule,
 } from './injection-rules.ts';
-import { compact, type Normalized, normalize, originalSpan } from './normalize.ts';
-import { byPosition, combineByKind, dropOverlaps } from './spans.ts';
+import { mayMatch, type Survey, survey } from './injection-survey.ts';
+import { type Normalized, normalize, originalSpan } from './normalize.ts';
+import { byPosition, combineByKind, dropOverlaps, eachMatch } from './spans.ts';
 import type { Finding, Scan } from './types.ts';
 
 export const INJECTION_THRESHOLD = 0.5;
 
 export function scanInjection(text: string): Scan {
   const n = normalize(text);
+  const s = survey(n, INJECTION_RULES);
   const findings: Finding[] = [];
-  ruleFindings(n, findings);
-  compactFindings(n, findings);
+  ruleFindings(n, s, findings);
+  compactFindings(n, s, findings);
   linkFindings(n, findings);
-  encodedFindings(text, findings);
+  encodedFindings(text, n, s, findings);
   hiddenTextFindings(n, findings);
   const kept = bestPerKind(findings);
   return { findings: kept, score: combineByKind(kept) };
@@ -49,9 +53,10 @@ function bestPerKind(findings: Finding[]): Finding[] {
 /** Score of text decoded from somewhere else (base64, tags): the plain rules only, no decoding. */
 function plainScore(text: string): number {
   const n = normalize(text);
+  const s = survey(n, INJECTION_RULES);
   const findings: Finding[] = [];
-  ruleFindings(n, findings);
-  compactFindings(n, findings);
+  ruleFindings(n, s, findings);
+  compactFindings(n, s, findings);
   linkFindings(n, findings);
   return combineByKind(findings);
 }
@@ -118,88 +123,18 @@ function push(out: Finding[], n: Normalized, kind: string, s: number, e: number,
   if (end > start) out.push({ detector: 'injection', kind, start, end, score });
 }
 
-function ruleFindings(n: Normalized, out: Finding[]): void {
-  const heads = headsIn(n.text, INJECTION_RULES);
-  for (const rule of INJECTION_RULES) runRule(rule, n, out, heads);
-}
-
-/** A trie of the rules' leading words, walked along each word of a text to see which occur. */
-interface Trie {
-  next: Map<number, Trie>;
-  head?: string;
-}
-
-const tries = new WeakMap<readonly InjectionRule[], Trie>();
-
-function trieOf(rules: readonly InjectionRule[]): Trie {
-  let root = tries.get(rules);
-  if (root) return root;
-  root = { next: new Map() };
-  for (const rule of rules) {
-    for (const head of rule.heads ?? []) {
-      if (head.length < 2) continue;
-      let node = root;
-      for (let i = 0; i < head.length; i++) {
-        const c = head.charCodeAt(i);
-        let child = node.next.get(c);
-        if (!child) {
-          child = { next: new Map() };
-          node.next.set(c, child);
-        }
-        node = child;
-      }
-      node.head = head;
-    }
-  }
-  tries.set(rules, root);
-  return root;
-}
-
-/** The rules' leading words that begin some word (run of a–z) of the text. */
-export function headsIn(text: string, rules: readonly InjectionRule[]): Set<string> {
-  const root = trieOf(rules);
-  const found = new Set<string>();
-  let i = 0;
-  while (i < text.length) {
-    let c = text.charCodeAt(i);
-    if (c < 97 || c > 122) {
-      i++;
-      continue;
-    }
-    // At the start of a word: follow the trie as far as the word goes, then skip the rest of it.
-    let node: Trie | undefined = root;
-    while (i < text.length && c >= 97 && c <= 122) {
-      if (node) {
-        node = node.next.get(c);
-        if (node?.head) found.add(node.head);
-      }
-      i++;
-      c = text.charCodeAt(i);
-    }
-  }
-  return found;
-}
-
-/** Whether a rule can match: one of its literal starts is in the text (undefined: always maybe). */
-export function mayMatch(rule: InjectionRule, text: string, heads: Set<string>): boolean {
-  if (!rule.starts) return true;
-  for (let k = 0; k < rule.starts.length; k++) {
-    const head = rule.heads![k]!;
-    if (head.length >= 2 ? heads.has(head) : text.includes(rule.starts[k]!)) return true;
-  }
-  return false;
+function ruleFindings(n: Normalized, s: Survey, out: Finding[]): void {
+  for (const rule of INJECTION_RULES) runRule(rule, n, out, s.heads);
 }
 
 function runRule(rule: InjectionRule, n: Normalized, out: Finding[], heads: Set<string>): void {
   if (!mayMatch(rule, n.text, heads)) return;
-  rule.pattern.lastIndex = 0;
-  for (const m of n.text.matchAll(rule.pattern)) {
+  eachMatch(rule.pattern, n.text, (m) => {
     const s = m.index;
     const e = s + m[0].length;
-    if (e === s) continue;
     const score = rule.weight * discount(n, s, e, rule.negatable === true);
     if (score > 0.05) push(out, n, rule.kind, s, e, score);
-  }
+  });
 }
 
 function rot13(s: string): string {
@@ -242,8 +177,8 @@ function overlapsAny(starts: number[], maxEnds: number[], s: number, e: number):
   return lo > 0 && maxEnds[lo - 1]! > s;
 }
 
-function compactFindings(n: Normalized, out: Finding[]): void {
-  const c = compact(n.text);
+function compactFindings(n: Normalized, sv: Survey, out: Finding[]): void {
+  const c = sv.compact;
   if (c.text.length < 12) return;
   if (!ANY_STEM.test(c.text)) return;
   const has = (stems: string[]) => stems.some((x) => c.text.includes(x));
@@ -259,84 +194,25 @@ function compactFindings(n: Normalized, out: Finding[]): void {
     const maxEnds: number[] = [];
     for (const f of plain) maxEnds.push(Math.max(f.end, maxEnds[maxEnds.length - 1] ?? 0));
     for (const [form, index, forward] of forms) {
-      rule.pattern.lastIndex = 0;
-      for (const m of form.matchAll(rule.pattern)) {
+      eachMatch(rule.pattern, form, (m) => {
         const a = index(m.index);
         const b = index(m.index + m[0].length - 1);
         const s = c.at[Math.min(a, b)]!;
         const e = c.at[Math.max(a, b)]! + 1;
         // Forward text already in normally spaced words was the plain rules' to judge.
-        if (forward && normallySpaced(n.text.slice(s, e))) continue;
+        if (forward && normallySpaced(n.text.slice(s, e))) return;
         const [os, oe] = originalSpan(n, s, e);
-        if (overlapsAny(starts, maxEnds, os, oe)) continue;
+        if (overlapsAny(starts, maxEnds, os, oe)) return;
         push(out, n, rule.kind, s, e, rule.weight * discount(n, s, e, false));
-      }
+      });
     }
   }
 }
 
-// ---- links and images that carry data out ----------------------------------------------------
-
-const MD_IMAGE = /!\[[^\]\n]{0,300}\]\(\s{0,2}(https?:\/\/[^)\s]{1,2000})/g;
-const MD_LINK = /(?<!!)\[[^\]\n]{0,300}\]\(\s{0,2}(https?:\/\/[^)\s]{1,2000})/g;
-const HTML_IMG = /<img\b[^>\n]{0,300}?\bsrc\s{0,2}=\s{0,2}["']?(https?:\/\/[^"'\s>]{1,2000})/g;
-const BARE_URL = /https?:\/\/[^\s)"'<>\]]{1,2000}/g;
-const PLACEHOLDER =
-  /\{[^}\n]{1,60}\}|\[[a-z_ -]{2,40}\]|<[a-z_ -]{2,40}>|\$\{?[a-z_]{2,40}|%s\b|\binsert[_-]|_here\b|your[_-]|\{\{/;
-const SENSITIVE_SLOT =
-  /[{<[$](?:[a-z_ -]{0,30})(?:conversation|history|chat|secret|key|token|password|credential|summary|messages?|email|ssn|user_?info|context|memory|private|data|response|answer|prompt|file|contents?)/;
-const DATA_PARAM =
-  /[?&](?:data|d|q|secret|token|key|pw|pass|password|history|conversation|chat|msg|message|content|text|info|payload|exfil|leak|c|p|s|x|v)=([^&#]{24,})/;
-
-function urlSignal(url: string, where: 'image' | 'link' | 'bare'): number {
-  if (PLACEHOLDER.test(url)) {
-    if (where === 'image') return 0.8;
-    if (SENSITIVE_SLOT.test(url)) return where === 'link' ? 0.7 : 0.55;
-    return 0;
-  }
-  const data = DATA_PARAM.exec(url);
-  if (data && where !== 'bare') {
-    const v = data[1]!;
-    // An encoded payload, not a short search term: long, with few separators between words.
-    const encoded = /%[0-9a-f]{2}/.test(v) || /^[a-z0-9+/=_-]{24,}$/.test(v);
-    if (encoded) return where === 'image' ? 0.6 : 0.4;
-  }
-  return 0;
-}
-
+/** Links and images that carry data out (injection-links.ts), discounted like any match. */
 function linkFindings(n: Normalized, out: Finding[]): void {
-  const t = n.text;
-  if (!t.includes('http')) return;
-  const seen = new Set<number>();
-  const patterns: Array<[RegExp, 'image' | 'link']> = [
-    [MD_IMAGE, 'image'],
-    [HTML_IMG, 'image'],
-    [MD_LINK, 'link'],
-  ];
-  for (const [re, where] of patterns) {
-    re.lastIndex = 0;
-    for (const m of t.matchAll(re)) {
-      const url = m[1]!;
-      const at = m.index + m[0].length - url.length;
-      seen.add(at);
-      const score = urlSignal(url, where);
-      if (score > 0)
-        push(out, n, 'exfiltration', m.index, m.index + m[0].length, score * discount(n, m.index, at, false));
-    }
-  }
-  BARE_URL.lastIndex = 0;
-  for (const m of t.matchAll(BARE_URL)) {
-    if (seen.has(m.index)) continue;
-    const score = urlSignal(m[0], 'bare');
-    if (score > 0)
-      push(
-        out,
-        n,
-        'exfiltration',
-        m.index,
-        m.index + m[0].length,
-        score * discount(n, m.index, m.index + m[0].length, false),
-      );
+  for (const l of linkSignals(n.text)) {
+    push(out, n, 'exfiltration', l.start, l.end, l.score * discount(n, l.start, l.urlAt, false));
   }
 }
 
@@ -367,20 +243,18 @@ function isBlobChar(c: number): boolean {
 }
 
 /** Runs of 24+ base64 / base64url / hex characters, decoded once and scanned with the plain rules. */
-function encodedFindings(text: string, out: Finding[]): void {
+function encodedFindings(text: string, n: Normalized, sv: Survey, out: Finding[]): void {
   let budget = DECODE_BUDGET;
-  let i = 0;
-  while (i < text.length && budget > 0) {
-    if (!isBlobChar(text.charCodeAt(i))) {
-      i++;
-      continue;
+  for (let k = 0; k < sv.blobs.length && budget > 0; k += 2) {
+    // The original characters (case matters to base64), without any hidden ones normalize dropped.
+    const [start, runEnd] = originalSpan(n, sv.blobs[k]!, sv.blobs[k + 1]!);
+    let end = runEnd;
+    while (end < text.length && end - runEnd < 2 && text.charCodeAt(end) === 61) end++;
+    let blob = '';
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (isBlobChar(c) || c === 61) blob += text[i];
     }
-    const start = i;
-    while (i < text.length && isBlobChar(text.charCodeAt(i))) i++;
-    let end = i;
-    while (end < text.length && end - i < 2 && text.charCodeAt(end) === 61) end++;
-    if (i - start < 24) continue;
-    const blob = text.slice(start, end);
     budget -= blob.length;
     let decoded: string;
     if (/^[0-9a-fA-F]+$/.test(blob) && blob.length % 2 === 0)

@@ -114,12 +114,15 @@ const IBAN_LENGTH: Record<string, number> = {
   VA: 22, VG: 24, XK: 20, YE: 30,
 };
 
+/** Where an IBAN can start: two capitals and two digits (a fixed-length pattern, found by the engine). */
+const IBAN_START = /[A-Z]{2}[0-9]{2}/g;
+
 function scanIbans(text: string, out: Finding[]): void {
   const len = text.length;
-  for (let i = 0; i + 4 <= len; i++) {
-    const c = text.charCodeAt(i);
-    if (!isUpper(c) || !isUpper(text.charCodeAt(i + 1))) continue;
-    if (!isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
+  IBAN_START.lastIndex = 0;
+  for (let m = IBAN_START.exec(text); m !== null; m = IBAN_START.exec(text)) {
+    const i = m.index;
+    IBAN_START.lastIndex = i + 1;
     if (i > 0 && isWordLike(text.charCodeAt(i - 1))) continue;
     const want = IBAN_LENGTH[text.slice(i, i + 2)];
     if (!want) continue;
@@ -137,7 +140,7 @@ function scanIbans(text: string, out: Finding[]): void {
     if (got.length !== want || isAlnum(text.charCodeAt(p))) continue;
     if (mod97(got.slice(4) + got.slice(0, 4)) !== 1) continue;
     out.push({ detector: 'pii', kind: 'iban', start: i, end: p, score: 0.95 });
-    i = p - 1;
+    IBAN_START.lastIndex = p;
   }
 }
 
@@ -158,10 +161,14 @@ const VERSION_WORD =
   /(?:version|release|build|firmware|\bv|\bver|\brev|\br|\bnode|\bpython|\bchrome)\w{0,12}[\s:=]{0,3}(?:(?:to|from|is|was|of|at|=)\s{1,3})?$/i;
 /\b(?:version|ver|release|build|rev|revision|firmware|fw|v|r|node|python|ruby|java|go|chrome|os)[\s:=]*$/i;
 
+/** Where a dotted quad can start: a digit, 1–3 digits and a dot (fixed bound, found by the engine). */
+const IPV4_START = /[0-9]{1,3}\./g;
+
 function scanIpv4(text: string, out: Finding[]): void {
   const len = text.length;
-  for (let i = 0; i < len; i++) {
-    if (!isDigit(text.charCodeAt(i))) continue;
+  IPV4_START.lastIndex = 0;
+  for (let m = IPV4_START.exec(text); m !== null; m = IPV4_START.exec(text)) {
+    let i = m.index;
     const prev = text.charCodeAt(i - 1);
     if (i > 0 && (isWordLike(prev) || prev === 46 || prev === 45 || prev === 95)) continue;
     const octets: number[] = [];
@@ -182,6 +189,7 @@ function scanIpv4(text: string, out: Finding[]): void {
     if (octets.length !== 4) {
       // Jump past this run of digits and dots; nothing inside it starts an address.
       while (i + 1 < len && (isDigit(text.charCodeAt(i + 1)) || text.charCodeAt(i + 1) === 46)) i++;
+      IPV4_START.lastIndex = i + 1;
       continue;
     }
     const after = text.charCodeAt(p);
@@ -193,7 +201,7 @@ function scanIpv4(text: string, out: Finding[]): void {
       const score = ipv4Score(octets);
       if (score > 0) out.push({ detector: 'pii', kind: 'ipv4', start: i, end: p, score });
     }
-    i = p - 1;
+    IPV4_START.lastIndex = p;
   }
 }
 

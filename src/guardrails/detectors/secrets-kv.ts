@@ -56,7 +56,20 @@ function keySegments(key: string): string[] {
 
 type KeyClass = 'password' | 'aws-secret' | 'secret' | 'key' | undefined;
 
+/** A key can only name a secret if it holds one of these; most keys (id, name, url…) do not. */
+const MAYBE_SECRET = /pass|pwd|secret|token|key|auth|cred|bearer|cookie|sess|sas|pat/i;
+const keyCache = new Map<string, KeyClass>();
+
 export function classifyKey(key: string): KeyClass {
+  if (!MAYBE_SECRET.test(key)) return undefined;
+  const hit = keyCache.get(key);
+  if (hit !== undefined || keyCache.has(key)) return hit;
+  const kind = classifyKeyUncached(key);
+  if (keyCache.size < 2048) keyCache.set(key, kind);
+  return kind;
+}
+
+function classifyKeyUncached(key: string): KeyClass {
   const seg = keySegments(key);
   if (seg.length === 0 || seg.length > 8) return undefined;
   const last = seg[seg.length - 1]!;

@@ -2,9 +2,9 @@
 // passwords in URLs, and secret-looking values of secret-named keys (secrets-kv.ts).
 // Scores are the confidence that the span is a live credential; the detector score is the max.
 import { isAlnum, isBase64, isBase64Url, isSpace } from './chars.ts';
-import { AWS_SECRET_NEAR, TOKEN_RULES } from './secret-rules.ts';
+import { AWS_SECRET_NEAR, TOKEN_RULES, TOKEN_TRIGGER } from './secret-rules.ts';
 import { looksRandom, scanKeyValues } from './secrets-kv.ts';
-import { dropOverlaps, kindLabel, maskSpans, maxScore } from './spans.ts';
+import { dropOverlaps, eachMatch, kindLabel, maskSpans, maxScore } from './spans.ts';
 import type { Finding, Scan } from './types.ts';
 
 /** Every finding scanSecrets returns is at or above this. */
@@ -34,17 +34,17 @@ function push(out: Finding[], kind: string, start: number, end: number, score: n
 }
 
 function scanTokens(text: string, out: Finding[]): void {
+  if (!TOKEN_TRIGGER.test(text)) return;
   for (const r of TOKEN_RULES) {
-    r.pattern.lastIndex = 0;
-    for (const m of text.matchAll(r.pattern)) {
+    eachMatch(r.pattern, text, (m) => {
       let token = m[0];
       // A trailing '.' or '-' is the sentence's, not the token's.
       while (token.endsWith('.') || token.endsWith('-')) token = token.slice(0, -1);
       const factor = r.judge ? r.judge(token) : 1;
-      if (factor <= 0) continue;
+      if (factor <= 0) return;
       push(out, r.kind, m.index, m.index + token.length, r.score * factor);
       if (r.kind === 'aws-access-key') awsSecretNear(text, m.index + token.length, out);
-    }
+    });
   }
 }
 
@@ -183,11 +183,10 @@ function isUrlPlaceholder(pw: string): boolean {
 const BEARER = /(?<![A-Za-z0-9_])[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{20,2048}=*)/g;
 
 function scanBearer(text: string, out: Finding[]): void {
-  BEARER.lastIndex = 0;
-  for (const m of text.matchAll(BEARER)) {
+  eachMatch(BEARER, text, (m) => {
     const token = m[1]!;
-    if (!looksRandom(token.replace(/[._~+/=-]/g, ''), 16)) continue;
+    if (!looksRandom(token.replace(/[._~+/=-]/g, ''), 16)) return;
     const start = m.index + m[0].length - token.length;
     push(out, 'bearer-token', start, start + token.length, 0.8);
-  }
+  });
 }

@@ -74,3 +74,16 @@ export function maskSpans(text: string, findings: readonly Finding[], label: (f:
 export function kindLabel(f: Finding): string {
   return `[${f.kind.toUpperCase()}]`;
 }
+
+/**
+ * Calls `f` for every non-empty match of a global regular expression. Unlike matchAll it does not
+ * copy the expression (a cost that dominates on short texts), so `f` must not run the same
+ * expression itself.
+ */
+export function eachMatch(re: RegExp, text: string, f: (m: RegExpExecArray) => void): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m[0].length === 0) re.lastIndex++;
+    else f(m);
+  }
+}

@@ -4,7 +4,7 @@
 import { gap, type InjectionRule, r } from './injection-rules.ts';
 
 const SENSITIVE_PATH =
-  '(?:~/\\.ssh|\\.ssh/|id_rsa|id_ed25519|id_ecdsa|/etc/passwd|/etc/shadow|\\.aws/credentials|\\.aws/config|\\.git-credentials|\\.netrc|\\.npmrc|\\.pypirc|\\.docker/config\\.json|\\.kube/config|mcp\\.json|claude_desktop_config(?:\\.json)?|\\.cursor/|\\.env\\b|\\.envrc|wallet\\.dat|keychain|\\.bash_history|\\.zsh_history|\\.gnupg|secring|credentials\\.json|token\\.json|service[-_]account\\.json)';
+  '(?:~/\\.ssh(?!/(?:authorized[_ ]keys|known[_ ]hosts|config)\\b|/[\\w.-]{1,40}\\.pub\\b)|\\.ssh/(?!authorized[_ ]keys|known[_ ]hosts|config\\b|[\\w.-]{1,40}\\.pub\\b)|(?:id_rsa|id_ed25519|id_ecdsa)(?!\\.pub)|/etc/passwd|/etc/shadow|\\.aws/credentials|\\.aws/config|\\.git-credentials|\\.netrc|\\.npmrc|\\.pypirc|\\.docker/config\\.json|\\.kube/config|mcp\\.json|claude_desktop_config(?:\\.json)?|\\.cursor/|\\.env\\b|\\.envrc|wallet\\.dat|keychain|\\.bash_history|\\.zsh_history|\\.gnupg|secring|credentials\\.json|token\\.json|service[-_]account\\.json)';
 
 const DATA =
   '(?:contents?|text|data|output|history|conversation|messages|emails|file|files|keys?|secrets?|credentials|tokens?|passwords?|env(?:ironment)?(?: variables)?|config(?:uration)?|chat|memory|information)';

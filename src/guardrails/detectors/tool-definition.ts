@@ -9,9 +9,10 @@
 // them (shadowing), a name that another server also uses, hidden text, and padding that pushes
 // text out of view. Score: noisy-OR over kinds; TOOL_DEFINITION_THRESHOLD decides.
 import { hiddenSpans } from './hidden-text.ts';
-import { headsIn, mayMatch, scanInjection } from './injection.ts';
+import { scanInjection } from './injection.ts';
+import { headsIn, mayMatch } from './injection-survey.ts';
 import { normalize, originalSpan } from './normalize.ts';
-import { byPosition, combineByKind, dropOverlaps } from './spans.ts';
+import { byPosition, combineByKind, dropOverlaps, eachMatch } from './spans.ts';
 import { DEFINITION_RULES, SHADOW_DIRECTIVE } from './tool-definition-rules.ts';
 import type { Finding, Scan } from './types.ts';
 
@@ -125,12 +126,10 @@ export function scanToolDefinition(def: ToolDefinition, context?: ToolDefinition
   for (const form of forms) {
     for (const rule of DEFINITION_RULES) {
       if (!mayMatch(rule, form.text, heads.get(form)!)) continue;
-      rule.pattern.lastIndex = 0;
-      for (const m of form.text.matchAll(rule.pattern)) {
-        if (m[0].length === 0) continue;
+      eachMatch(rule.pattern, form.text, (m) => {
         const [s, e] = originalSpan(form, m.index, m.index + m[0].length);
         add(rule.kind, s, e, rule.weight);
-      }
+      });
     }
   }
   for (const h of hiddenSpans(text)) add('hidden-text', h.start, h.end, h.score);
