@@ -33,7 +33,7 @@ const results = DETECTORS.map((spec) => ({ spec, outcomes: runDetector(spec) }))
 test('prints precision, recall and F1 per detector and split', () => {
   const rows: Array<[string, string, Metrics]> = [];
   for (const { spec, outcomes } of results) {
-    for (const split of ['train', 'heldout', 'all'] as const)
+    for (const split of ['train', 'heldout', 'fresh', 'all'] as const)
       rows.push([spec.name, split, detectorMetrics(outcomes, split)]);
   }
   console.log(`\n${table(rows)}\n`);
