@@ -1,6 +1,7 @@
 // Audit store figures: append throughput per store (batches of 500, as the writer sends them)
-// and the memory an export of a million records takes. Too slow for the test suite (~1 min),
-// so it is a bench; docs/performance.md has the figures.
+// and the memory an export of a million records takes (what the stores cost the event loop:
+// bench/audit-loop.ts). Too slow for the test suite (~1 min), so it is a bench;
+// docs/performance.md has the figures.
 //
 //   node --expose-gc bench/audit-store.ts [--records 1000000] [--pg postgres://...|--no-pg]
 import { randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import pg from 'pg';
 import { type ExportFormat, exportRecords } from '../src/audit/export.ts';
 import { openPostgresAuditStore } from '../src/audit/postgres-store.ts';
 import { openSqliteAuditStore } from '../src/audit/sqlite-store.ts';
+import { openSqliteWorkerStore } from '../src/audit/sqlite-worker-store.ts';
 import type { AuditStore } from '../src/audit/store.ts';
 import { auditRecord } from '../test/helpers/audit-store-contract.ts';
 
@@ -69,8 +71,8 @@ async function fill(file: string, count: number) {
  * Exports everything to /dev/null. Every 200 ms: RSS, and the heap after a full GC (what is
  * live, not garbage waiting for the collector); growth over the idle baseline.
  */
-async function exportMemory(file: string, format: ExportFormat) {
-  const store = openSqliteAuditStore(file);
+async function exportMemory(file: string, format: ExportFormat, inWorker = false) {
+  const store = inWorker ? await openSqliteWorkerStore(file) : openSqliteAuditStore(file);
   gc();
   const base = process.memoryUsage();
   let peakRss = base.rss;
@@ -102,6 +104,9 @@ try {
   const sqlite = openSqliteAuditStore(join(dir, 'append.db'));
   console.log('SQLite append, 100,000 records:', await appendRate(sqlite, 100_000));
   await sqlite.close();
+  const worker = await openSqliteWorkerStore(join(dir, 'append-worker.db'));
+  console.log('SQLite in a worker thread, append, 100,000 records:', await appendRate(worker, 100_000));
+  await worker.close();
 
   if (!values['no-pg']) {
     const table = `audit_bench_${randomBytes(4).toString('hex')}`;
@@ -122,6 +127,8 @@ try {
   await fill(file, EXPORT_RECORDS);
   console.log(`Filled ${EXPORT_RECORDS} records in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   for (const format of ['jsonl', 'csv'] as const) console.log('Export:', await exportMemory(file, format));
+  // The heap measured is the gateway thread's; RSS includes the worker's.
+  console.log('Export, SQLite in a worker thread:', await exportMemory(file, 'jsonl', true));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

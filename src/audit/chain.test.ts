@@ -84,6 +84,70 @@ describe('canonical JSON', () => {
     assert.equal(r.reason, 'a\uFFFDb\uFFFD');
     assert.throws(() => normalizeRecord({ ...record(1), time: 'yesterday' }), /not a date/);
   });
+
+  test('writes what sorting every object writes, whether or not the native fast path applies', () => {
+    // The definition, written out the slow way.
+    const sorted = (v: unknown): string => {
+      if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+      if (Array.isArray(v)) return `[${v.map((item) => sorted(item ?? null)).join(',')}]`;
+      return `{${Object.keys(v)
+        .sort()
+        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+        .map((k) => `${JSON.stringify(k)}:${sorted((v as Record<string, unknown>)[k])}`)
+        .join(',')}}`;
+    };
+    let deep: unknown = { b: 1, a: 2 };
+    for (let i = 0; i < 100; i++) deep = [{ x: deep }];
+    const values: unknown[] = [
+      { a: 1, b: { c: [1, 'x', null, true, 1.5e-7] } },
+      { 9: 'nine', 10: 'ten', a: 1 },
+      { 1: 'one', 2: 'two' },
+      { '\uffff': 1, '😀': 2, é: 3 },
+      { a: new Date(0), b: { toJSON: () => 'x' } },
+      { a: () => 1, b: [() => 1, Symbol('s'), undefined], c: undefined },
+      { a: -0, b: Number.NaN, c: Number.POSITIVE_INFINITY },
+      Object.assign(new Array(3), { 0: 1, 2: 3 }),
+      Object.assign(Object.create(null), { a: 1, b: 2 }),
+      new (class Point {
+        x = 1;
+        y = 2;
+      })(),
+      JSON.parse('{"__proto__": {"b": 1, "a": 2}, "z": 0}'),
+      deep,
+      'text',
+      42,
+      null,
+    ];
+    for (const value of values) assert.equal(canonicalJson(value), sorted(value), sorted(value));
+  });
+
+  test('a fixed record keeps its hash (chains stored before the fast path still verify)', () => {
+    const [stored] = chainRecords(
+      [
+        normalizeRecord({
+          id: '018e2b5c4a000000deadbeef',
+          time: '2026-03-01T10:00:00Z',
+          instance: 'gw-1',
+          principal: { kind: 'api-key', agent: 'agent-1', teams: ['blue', 'red'] },
+          method: 'tools/call',
+          target: 'files_read',
+          outcome: 'ok',
+          latencyMs: 1.5,
+          arguments: {
+            z: [1, { b: 'é😀', a: null }],
+            10: 'ten',
+            9: 'nine',
+            a: { '': true, A: -0 },
+            nul: 'x\u0000y',
+            lone: '\ud800',
+          },
+        }),
+      ],
+      new Map(),
+    );
+    assert.equal(stored!.hash, 'cd4fda377127ce0936411bdd1b125d2ee6e97d0e4f75eb596b01f66d288ea337');
+    assert.equal(recordHash(stored!), stored!.hash);
+  });
 });
 
 describe('chaining', () => {

@@ -8,8 +8,8 @@ import { openAuditStore } from './open-store.ts';
 import { createRedactor } from './redact.ts';
 import type { AuditConfig } from './schema.ts';
 import type { SinkStats } from './sink.ts';
-import type { AuditStore } from './store.ts';
 import { createSinks } from './sinks/open-sinks.ts';
+import type { AuditStore } from './store.ts';
 import { type AuditWriterStats, createAuditWriter } from './writer.ts';
 
 export interface Audit {
@@ -31,7 +31,7 @@ export const NO_AUDIT: Audit = {
 
 export async function openAudit(config: AuditConfig, log: (line: string) => void): Promise<Audit> {
   if (!config.enabled) return NO_AUDIT;
-  const store = await openAuditStore(config.store);
+  const store = await openAuditStore(config.store, { log });
   const sinks = createSinks(config.sinks, log);
   const writer = createAuditWriter(config, { store, sinks, log });
   return {

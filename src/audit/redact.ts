@@ -37,7 +37,9 @@ export function createRedactor(options: RedactOptions): Redactor {
     if (args === undefined) return undefined;
     const cleaned = clean(args, 0);
     const text = JSON.stringify(cleaned) ?? '';
-    if (Buffer.byteLength(text) <= options.maxArgumentBytes) return cleaned;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: most arguments fit without counting.
+    if (text.length * 3 <= options.maxArgumentBytes || Buffer.byteLength(text) <= options.maxArgumentBytes)
+      return cleaned;
     // Cut as text, so the record stays small and still shows how the arguments began.
     return { truncated: true, bytes: Buffer.byteLength(text), head: cutUtf8(text, options.maxArgumentBytes) };
   };

@@ -1,10 +1,12 @@
 // The embedded audit store: one SQLite file (node:sqlite), WAL mode, one table.
 //
-// node:sqlite is synchronous and runs in the gateway process, so every call does a bounded
-// amount of work: an append is one batch in one transaction (~1-2 ms for 500 records), reads
-// come in pages of PAGE rows with a turn of the event loop between pages, and pruning deletes in
-// chunks. WAL lets the CLI read while the gateway writes; `synchronous = NORMAL` keeps every
-// committed batch through a process crash (kill -9), though not necessarily through power loss.
+// node:sqlite is synchronous: the gateway runs this store in a worker thread
+// (sqlite-worker-store.ts), the CLI in its own. Either way every call does a bounded amount of
+// work: an append is one batch in one transaction (6-10 ms for 500 records with normalizing and
+// hashing), reads come in pages of PAGE rows with a turn of the event loop between pages, and
+// pruning deletes in chunks. WAL lets the CLI read while the gateway writes; `synchronous =
+// NORMAL` keeps every committed batch through a process crash (kill -9), though not necessarily
+// through power loss.
 import { DatabaseSync } from 'node:sqlite';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type ChainHead, chainRecords, EMPTY_HEAD, freshRecords } from './chain.ts';
@@ -51,7 +53,15 @@ type Row = RecordRow & { pk: number; record: string };
 
 const toStored = (row: Row): StoredRecord => fromRow(row, JSON.parse(row.record) as AuditRecord);
 
-export function openSqliteAuditStore(file: string): AuditStore {
+export interface SqliteAuditStore extends AuditStore {
+  /**
+   * `append`, answered as the JSON text of the records kept, made from the canonical JSON that
+   * was hashed rather than by serializing them again (for the worker, which sends text).
+   */
+  appendAsJson(records: readonly AuditRecord[]): string;
+}
+
+export function openSqliteAuditStore(file: string): SqliteAuditStore {
   const db = new DatabaseSync(file, { timeout: 5_000 });
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   db.exec(SCHEMA);
@@ -79,29 +89,40 @@ export function openSqliteAuditStore(file: string): AuditStore {
     (headOf.get(instance) as ChainHead | undefined) ?? EMPTY_HEAD;
   const instances = () => instanceList.all().map((row) => row['name'] as string);
 
+  /** The records kept, and each one's canonical JSON (what was hashed, and what the row holds). */
+  const appendBatch = (records: readonly AuditRecord[]): { stored: StoredRecord[]; json: string[] } => {
+    const json: string[] = [];
+    if (records.length === 0) return { stored: [], json };
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const kept = new Set(
+        keptIds.all(JSON.stringify(records.map((r) => r.id))).map((r) => r['id'] as string),
+      );
+      const fresh = freshRecords(records, kept);
+      const heads = new Map<string, ChainHead>();
+      for (const r of fresh) if (!heads.has(r.instance)) heads.set(r.instance, readHead(r.instance));
+      const stored = chainRecords(fresh, heads, json);
+      stored.forEach((s, i) => {
+        const row = toRow(s);
+        insert.run(...COLUMNS.map((c) => row[c]), json[i]!);
+      });
+      db.exec('COMMIT');
+      return { stored, json };
+    } catch (err) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  };
+
   return {
     async append(records: readonly AuditRecord[]): Promise<StoredRecord[]> {
-      if (records.length === 0) return [];
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const kept = new Set(
-          keptIds.all(JSON.stringify(records.map((r) => r.id))).map((r) => r['id'] as string),
-        );
-        const fresh = freshRecords(records, kept);
-        const heads = new Map<string, ChainHead>();
-        for (const r of fresh) if (!heads.has(r.instance)) heads.set(r.instance, readHead(r.instance));
-        const json: string[] = [];
-        const stored = chainRecords(fresh, heads, json);
-        stored.forEach((s, i) => {
-          const row = toRow(s);
-          insert.run(...COLUMNS.map((c) => row[c]), json[i]!);
-        });
-        db.exec('COMMIT');
-        return stored;
-      } catch (err) {
-        if (db.isTransaction) db.exec('ROLLBACK');
-        throw err;
-      }
+      return appendBatch(records).stored;
+    },
+
+    appendAsJson(records: readonly AuditRecord[]): string {
+      const { stored, json } = appendBatch(records);
+      // Each canonical text is an object with every field but `hash`: `hash` goes in last.
+      return `[${json.map((text, i) => `${text.slice(0, -1)},"hash":"${stored[i]!.hash}"}`).join(',')}]`;
     },
 
     async *query(q: AuditQuery): AsyncGenerator<StoredRecord> {

@@ -1,12 +1,13 @@
-// The audit writer against the real SQLite store: order, batching, close, the spool and its
-// replay, block mode, retention. A store "down" is the real store behind a switch that makes its
-// appends reject (test/helpers/audit.ts); the PostgreSQL fault test (test/e2e/audit-postgres)
-// stops a real server instead.
+// The audit writer against the real SQLite store, in a worker thread (as the gateway runs it) and
+// in this thread: order, batching, close, the spool and its replay, block mode, retention. A
+// store "down" is the real store behind a switch that makes its appends reject
+// (test/helpers/audit.ts); the PostgreSQL fault test (test/e2e/audit-postgres) stops a real
+// server instead.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import {
   collectingSink,
   describeGaps,
@@ -18,6 +19,8 @@ import {
 import { waitFor } from '../../test/helpers/processes.ts';
 import { auditSchema } from './schema.ts';
 import { openSqliteAuditStore } from './sqlite-store.ts';
+import { openSqliteWorkerStore } from './sqlite-worker-store.ts';
+import type { AuditStore } from './store.ts';
 import { verifyChain } from './verify.ts';
 import { type AuditWriter, createAuditWriter } from './writer.ts';
 
@@ -47,8 +50,14 @@ function config(overrides: Record<string, unknown> = {}) {
   });
 }
 
-function sqlite(): SwitchedStore {
-  return switchedStore(openSqliteAuditStore(join(dir, 'audit.db')));
+const STORES: Record<string, (file: string) => Promise<AuditStore>> = {
+  'in a worker thread': (file) => openSqliteWorkerStore(file),
+  'in this thread': async (file) => openSqliteAuditStore(file),
+};
+let openStore = STORES['in a worker thread']!;
+
+async function sqlite(): Promise<SwitchedStore> {
+  return switchedStore(await openStore(join(dir, 'audit.db')));
 }
 
 function writer(store: SwitchedStore, overrides: Record<string, unknown> = {}, sinks = [collectingSink()]) {
@@ -72,9 +81,9 @@ async function keptAfterClose(): Promise<number[]> {
 const spoolFiles = async () => (await readdir(dir)).filter((name) => name.startsWith('audit.spool')).sort();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('audit writer', () => {
+function writerTests() {
   test('keeps records in the order written, in batches of at most batchSize, and hands each batch to the sinks', async () => {
-    const store = sqlite();
+    const store = await sqlite();
     const sink = collectingSink();
     const w = writer(store, { batchSize: 100 }, [sink]);
     for (let n = 0; n < 1234; n++) assert.equal(w.write(numberedRecord(n)), true);
@@ -94,7 +103,7 @@ describe('audit writer', () => {
   });
 
   test('writes a partial batch after flushIntervalMs, a full one at once', async () => {
-    const store = sqlite();
+    const store = await sqlite();
     const slow = writer(store, { flushIntervalMs: 300, batchSize: 10 });
     for (let n = 0; n < 3; n++) slow.write(numberedRecord(n));
     await sleep(100);
@@ -108,7 +117,7 @@ describe('audit writer', () => {
   });
 
   test('close writes everything queued, then closes the store and the sinks', async () => {
-    const store = sqlite();
+    const store = await sqlite();
     const sink = collectingSink();
     const w = writer(store, { flushIntervalMs: 60_000, batchSize: 10_000, queueSize: 100_000 }, [sink]);
     for (let n = 0; n < 20_000; n++) w.write(numberedRecord(n));
@@ -122,7 +131,7 @@ describe('audit writer', () => {
   });
 
   test('spools while the store is down and replays in order, exactly once, when it is back', async () => {
-    const store = sqlite();
+    const store = await sqlite();
     const sink = collectingSink();
     const w = writer(store, { batchSize: 50 }, [sink]);
     let n = 0;
@@ -162,7 +171,7 @@ describe('audit writer', () => {
   });
 
   test('close with the store down leaves the records in the spool; the next writer replays them first, exactly once', async () => {
-    const first = sqlite();
+    const first = await sqlite();
     const w1 = writer(first);
     for (let n = 0; n < 50; n++) w1.write(numberedRecord(n));
     await waitFor(() => w1.stats().written === 50, 2000);
@@ -173,7 +182,7 @@ describe('audit writer', () => {
     assert.equal(w1.stats().spooled, 250);
     assert.deepEqual(await spoolFiles(), ['audit.spool']);
 
-    const second = sqlite();
+    const second = await sqlite();
     const w2 = writer(second);
     for (let n = 300; n < 400; n++) w2.write(numberedRecord(n));
     assert.ok(await waitFor(() => w2.stats().written === 350, 5000), JSON.stringify(w2.stats()));
@@ -194,7 +203,7 @@ describe('audit writer', () => {
     const torn = JSON.stringify(numberedRecord(150)).slice(0, 40);
     await writeFile(join(dir, 'audit.spool'), lines.join('') + torn);
 
-    const store = sqlite();
+    const store = await sqlite();
     const w = writer(store);
     assert.ok(
       await waitFor(() => w.stats().written === 50 && w.stats().spooled === 0, 3000),
@@ -215,14 +224,14 @@ describe('audit writer', () => {
   });
 
   test('a full queue while the store is slow spills to the spool, batch in flight included, and nothing is kept twice', async () => {
-    const store = sqlite();
+    const store = await sqlite();
     const sink = collectingSink();
     const w = writer(store, { batchSize: 50, queueSize: 100 }, [sink]);
     store.hold();
     let n = 0;
     for (; n < 60; n++) w.write(numberedRecord(n));
-    // One batch of 50 is now in flight, held; 10 wait.
-    await sleep(10);
+    // One batch of 50 in flight (once the spool is open), held; 10 wait.
+    assert.ok(await waitFor(() => store.held === 1, 2000));
     // Requests arrive over event-loop turns (a burst of 50 per turn, a 1 ms pause).
     for (; n < 1000; n++) {
       assert.equal(w.write(numberedRecord(n)), true);
@@ -248,7 +257,7 @@ describe('audit writer', () => {
   });
 
   test('block mode refuses calls while the store is down, keeps what it had accepted, and resumes when the store is back', async () => {
-    const store = sqlite();
+    const store = await sqlite();
     const w = writer(store, { onFailure: 'block' });
     let accepted = 0;
     let n = 0;
@@ -278,12 +287,13 @@ describe('audit writer', () => {
   });
 
   test('block mode refuses while the queue is full', async () => {
-    const store = sqlite();
+    const store = await sqlite();
     const w = writer(store, { onFailure: 'block', queueSize: 100, batchSize: 50 });
     store.hold();
     let accepted = 0;
     for (let i = 0; i < 60; i++) if (w.write(numberedRecord(accepted))) accepted++;
-    await sleep(10);
+    // The first batch in flight (once the spool is open), held by the store.
+    assert.ok(await waitFor(() => store.held === 1, 2000));
     for (let i = 0; i < 300; i++) if (w.write(numberedRecord(accepted))) accepted++;
     // 50 in flight (held), 100 queued; the rest refused.
     assert.equal(accepted, 150);
@@ -296,7 +306,7 @@ describe('audit writer', () => {
 
   test('a spool that cannot be written keeps records in memory, none dropped, until the store is back', async () => {
     await writeFile(join(dir, 'not-a-dir'), '');
-    const store = sqlite();
+    const store = await sqlite();
     const w = writer(store, { spoolFile: join(dir, 'not-a-dir', 'audit.spool') });
     store.down();
     for (let n = 0; n < 200; n++) w.write(numberedRecord(n));
@@ -320,7 +330,7 @@ describe('audit writer', () => {
       })),
     );
     await old.close();
-    const store = sqlite();
+    const store = await sqlite();
     const w = writer(store, { retention: { maxAgeDays: 5 } });
     assert.ok(
       await waitFor(() => logs.some((line) => line.includes('retention removed 15')), 2000),
@@ -328,4 +338,14 @@ describe('audit writer', () => {
     );
     await w.close();
   });
-});
+}
+
+// The gateway runs SQLite in a worker thread; the CLI and older callers in their own thread.
+for (const [name, opener] of Object.entries(STORES)) {
+  describe(`audit writer (SQLite ${name})`, () => {
+    before(() => {
+      openStore = opener;
+    });
+    writerTests();
+  });
+}

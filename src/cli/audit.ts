@@ -86,7 +86,8 @@ export async function runAudit(argv: string[]): Promise<number> {
     process.stderr.write(`gatehouse audit: ${missing}\n`);
     return 1;
   }
-  const store = await openAuditStore(config);
+  // In this thread: the CLI serves nothing else while it reads, so a worker would only add start-up.
+  const store = await openAuditStore(config, { inThread: true });
   try {
     if (command === 'verify') return await verify(store, values.instance);
     if (command === 'search' && (format ?? 'table') === 'table') return await search(store, q);

@@ -78,14 +78,20 @@ export interface SwitchedStore extends AuditStore {
   release(): void;
   /** Appends that reached the real store, and their sizes. */
   readonly appends: number[];
+  /** Appends waiting at the gate (`hold`) now. */
+  readonly held: number;
   closed: boolean;
 }
 
 export function switchedStore(real: AuditStore): SwitchedStore {
   let isDown = false;
   let gate: { promise: Promise<void>; open: () => void } | undefined;
+  let held = 0;
   const store: SwitchedStore = {
     appends: [],
+    get held() {
+      return held;
+    },
     closed: false,
     down: () => {
       isDown = true;
@@ -105,7 +111,11 @@ export function switchedStore(real: AuditStore): SwitchedStore {
       gate = undefined;
     },
     async append(records) {
-      if (gate) await gate.promise;
+      if (gate) {
+        held++;
+        await gate.promise;
+        held--;
+      }
       if (isDown) throw new Error('connect ECONNREFUSED (store switched off by the test)');
       const stored = await real.append(records);
       store.appends.push(records.length);
