@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { GatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Observation, Observer } from '../telemetry/observation.ts';
-import { type AuditPrincipal, type AuditRecord, newRecordId, type Outcome } from './record.ts';
+import { type AuditPrincipal, type AuditRecord, newRecordId } from './record.ts';
 import type { Redactor } from './redact.ts';
 
 /** What the auditor needs from the writer. */

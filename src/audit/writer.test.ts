@@ -312,7 +312,10 @@ function writerTests() {
     for (let n = 0; n < 200; n++) w.write(numberedRecord(n));
     // A retry probe may hold a batch for a moment; held in memory means back in the queue soon.
     assert.ok(
-      await waitFor(() => logs.some((line) => line.includes('cannot write') && line.includes('not-a-dir')), 5000),
+      await waitFor(
+        () => logs.some((line) => line.includes('cannot write') && line.includes('not-a-dir')),
+        5000,
+      ),
       logs.join('\n'),
     );
     assert.ok(await waitFor(() => w.stats().queued === 200, 5000), JSON.stringify(w.stats()));

@@ -53,7 +53,9 @@ async function checkUpstreams(config: Config, file: string): Promise<number> {
         const upstream = config.upstreams[u.name];
         // Such an upstream answers only with a user's token, and validation has no user.
         if (upstream && upstream.transport !== 'stdio' && upstream.onBehalfOf) {
-          process.stdout.write(`${endpoint}: upstream "${u.name}" acts for each user; not checked without one\n`);
+          process.stdout.write(
+            `${endpoint}: upstream "${u.name}" acts for each user; not checked without one\n`,
+          );
           continue;
         }
         problems.push(`${endpoint}: upstream "${u.name}" cannot be reached: ${u.error ?? 'no answer'}`);
