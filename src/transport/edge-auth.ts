@@ -79,7 +79,6 @@ export async function admit(
 ): Promise<Principal | undefined> {
   // No credentials: served as anonymous where this endpoint allows it (its own setting, else
   // the global one), refused with a challenge otherwise — no authenticator needed either way.
-  const timing = { started: performance.now(), startedAt: Date.now() };
   let outcome: AuthOutcome;
   if (req.headers.authorization === undefined) {
     const own = virtualServer === undefined ? undefined : ctx.config.virtualServers[virtualServer]?.anonymous;
@@ -102,7 +101,8 @@ export async function admit(
       headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
     ctx.log(`refused ${req.method} ${endpoint} from ${req.socket.remoteAddress}: ${outcome.description}`);
     ctx.observer.record({
-      ...timing,
+      started: performance.now(),
+      startedAt: Date.now(),
       method: 'auth',
       facts: requestFacts(req),
       virtualServer,
@@ -120,7 +120,8 @@ export async function admit(
   const allowed = principal.virtualServers;
   if (allowed && !allowed.includes(virtualServer ?? '/')) {
     ctx.observer.record({
-      ...timing,
+      started: performance.now(),
+      startedAt: Date.now(),
       method: 'auth',
       principal,
       facts: requestFacts(req),
