@@ -47,3 +47,9 @@ test('flags bidi overrides everywhere, isolates only away from right-to-left tex
   assert.ok(scanHiddenText('x \u2066y\u2069').score >= 0.5);
   assert.ok(scanHiddenText('مرحبا \u2067123\u2069 بالعالم').score < 0.5);
 });
+
+test('stripping is idempotent when removing tags leaves a variation selector behind (found by fuzzing)', () => {
+  const once = stripHidden('\u{E0068}\u{E0069}\uFE0F');
+  assert.equal(once, '');
+  assert.equal(stripHidden(once), once);
+});

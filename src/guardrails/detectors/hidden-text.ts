@@ -43,6 +43,21 @@ export function scanHiddenText(text: string): HiddenScan {
 
 /** The text without any reported span: hidden characters and all ANSI sequences, colours included. */
 export function stripHidden(text: string): string {
+  // Removing one span can expose another (a variation selector left with nothing to vary, once
+  // the tags before it are gone): strip again until nothing changes. Each pass shortens the
+  // text, and in practice the second pass finds nothing; the cap keeps it linear regardless.
+  let current = text;
+  for (let pass = 0; pass < MAX_STRIP_PASSES; pass++) {
+    const next = stripOnce(current);
+    if (next === current) return current;
+    current = next;
+  }
+  return current;
+}
+
+const MAX_STRIP_PASSES = 8;
+
+function stripOnce(text: string): string {
   const spans = hiddenSpans(text);
   if (spans.length === 0) return text;
   let out = '';
