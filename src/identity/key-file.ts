@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { withFileLock as lockFile } from '../file-lock.ts';
 
 /** The key file cannot be read, parsed or written, or an argument to the store is invalid. */
 export class KeyStoreError extends Error {
@@ -115,47 +116,14 @@ export function fileSignature(path: string): string {
   return s ? `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` : 'missing';
 }
 
-const LOCK_WAIT_MS = 5_000;
-const LOCK_STALE_MS = 30_000; // no write holds the lock this long; its holder must have died
-
-/** Runs `fn` holding `<path>.lock`, created exclusively; waits briefly for another writer. */
+/** Runs `fn` holding `<path>.lock` (see file-lock.ts). */
 export function withFileLock<T>(path: string, fn: () => T): T {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx', 0o600));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new KeyStoreError(`${lock}: cannot create the lock file (${code(err)})`, { cause: err });
-      }
-    }
-    const held = statSync(lock, { throwIfNoEntry: false });
-    if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) {
-      removeLock(lock);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new KeyStoreError(`${lock}: another process holds the key file lock; if none does, delete it`);
-    }
-    // A synchronous pause: the writers are short CLI commands and admin calls, never the data path.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-  try {
-    return fn();
-  } finally {
-    removeLock(lock);
-  }
-}
-
-function removeLock(lock: string): void {
-  try {
-    unlinkSync(lock);
-  } catch (err) {
-    // Another waiter may have removed a stale lock first; anything else is a real problem.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  return lockFile(
+    path,
+    fn,
+    (message, cause) => new KeyStoreError(message, { cause }),
+    'another process holds the key file lock',
+  );
 }
 
 function code(err: unknown): string {

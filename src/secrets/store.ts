@@ -6,17 +6,9 @@
 // mode 0600, and writers serialise their read-modify-write through `<file>.lock`. No value,
 // sealed or plain, ever appears in an error message: errors name the file and the secret.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { z } from 'zod';
+import { withFileLock } from '../file-lock.ts';
 import { type MasterKey, open, seal } from './cipher.ts';
 
 /** Names of secrets; `__proto__` is refused so that a name can never reach an object's prototype. */
@@ -165,48 +157,13 @@ function writeStore(path: string, data: StoreFile): void {
   }
 }
 
-const LOCK_WAIT_MS = 5_000;
-const LOCK_STALE_MS = 30_000; // no write holds the lock this long; its holder must have died
-
 function withLock<T>(path: string, fn: () => T): T {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx', 0o600));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new SecretStoreError(`${lock}: cannot create the lock file (${code(err)})`, { cause: err });
-      }
-    }
-    const held = statSync(lock, { throwIfNoEntry: false });
-    if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) {
-      removeLock(lock);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new SecretStoreError(
-        `${lock}: another process is writing the secret store; if none is, delete this file`,
-      );
-    }
-    // A synchronous pause: writers are short CLI commands, never the gateway's data path.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-  try {
-    return fn();
-  } finally {
-    removeLock(lock);
-  }
-}
-
-function removeLock(lock: string): void {
-  try {
-    unlinkSync(lock);
-  } catch (err) {
-    // Another waiter may have removed a stale lock first; anything else is a real problem.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  return withFileLock(
+    path,
+    fn,
+    (message, cause) => new SecretStoreError(message, { cause }),
+    'another process is writing the secret store',
+  );
 }
 
 function code(err: unknown): string {
