@@ -19,6 +19,7 @@ import type { Tracing } from '../telemetry/tracing.ts';
 import { type CancelToken, cancel, cancelToken, type ServerRequestAnswer } from '../upstream/calls.ts';
 import type { SharedListener, SharedUpstreams } from '../upstream/shared.ts';
 import { Supervisor, type SupervisorOptions } from '../upstream/supervisor.ts';
+import { authorizationReply, elicitationComplete, opensLinks } from './authorization.ts';
 import { Lists } from './lists.ts';
 import { fail, route, type Upstreams } from './router.ts';
 
@@ -393,7 +394,7 @@ export class Session {
       log: this.#init.log,
       catalog: () => lists.catalog(),
       supervisors: () => supervisors,
-      authorizationNeeded: (request, err) => this.#authorizationReply(request, err),
+      authorizationNeeded: (request, err) => authorizationReply(request, err, this.#opensLinks()),
       passesSubscription: (server, method, uri) => {
         const s = supervisors.get(server);
         const listener = s?.shared ? this.#sharedListeners.get(s) : undefined;
@@ -435,48 +436,11 @@ export class Session {
   #authorized(upstream: string, subject: string, elicitationId: string): void {
     if (!this.#supervisors.has(upstream) || subject !== subjectOf(this.#principal)) return;
     this.#lists.invalidate(upstream);
-    if (this.#opensLinks()) {
-      this.broadcast({
-        jsonrpc: '2.0',
-        method: 'notifications/elicitation/complete',
-        params: { elicitationId },
-      });
-    }
+    if (this.#opensLinks()) this.broadcast(elicitationComplete(elicitationId));
   }
 
-  /** Whether the client opens links itself (URL-mode elicitation, 2025-11-25 sessions). */
   #opensLinks(): boolean {
-    const elicitation = this.clientCapabilities.elicitation as { url?: unknown } | undefined;
-    return !this.#init.pooled && this.protocolVersion === '2025-11-25' && elicitation?.url !== undefined;
-  }
-
-  /**
-   * The answer to a request that needs the user to authorize an upstream first: for a client
-   * that opens links, the URL-mode elicitation error; for a tool call, a tool error the model can
-   * read the link from; otherwise a plain error with the link in its message.
-   */
-  #authorizationReply(request: Request, err: GatewayError): Response {
-    const link = err.data as { url: string; elicitationId: string } | undefined;
-    if (link && this.#opensLinks()) {
-      const elicitation = {
-        mode: 'url',
-        elicitationId: link.elicitationId,
-        url: link.url,
-        message: err.message,
-      };
-      return fail(
-        request.id,
-        new GatewayError('url_elicitation_required', err.message, { data: { elicitations: [elicitation] } }),
-      );
-    }
-    if (request.method === 'tools/call') {
-      return {
-        jsonrpc: '2.0',
-        id: request.id,
-        result: { content: [{ type: 'text', text: err.message }], isError: true },
-      };
-    }
-    return fail(request.id, new GatewayError('authorization_required', err.message));
+    return opensLinks(this.protocolVersion, this.clientCapabilities, this.#init.pooled === true);
   }
 
   #unrelatedRequest(r: Request): Promise<ServerRequestAnswer> {
