@@ -48,28 +48,31 @@ const REMEMBER_MS = 1000;
 const REMEMBER_MAX = 1000;
 
 export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
-  const remembered = new Map<string, { principal: Principal; scopes: string[]; until: number }>();
-  const recall = (token: string) => {
-    const hit = remembered.get(token);
-    if (hit && hit.until > Date.now()) return hit;
-    if (hit) remembered.delete(token);
+  // The outcome a recently verified credential gets again, until `until` (ms since the epoch).
+  const remembered = new Map<string, { outcome: AuthOutcome; until: number }>();
+  const recall = (header: string) => {
+    const hit = remembered.get(header);
+    if (hit && hit.until > Date.now()) return hit.outcome;
+    if (hit) remembered.delete(header);
     return undefined;
   };
-  const remember = (token: string, principal: Principal, scopes: string[]) => {
+  const remember = (header: string, principal: Principal, outcome: AuthOutcome) => {
     if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value!);
     const expires =
       typeof principal.claims?.exp === 'number' ? principal.claims.exp * 1000 : Number.POSITIVE_INFINITY;
-    remembered.set(token, { principal, scopes, until: Math.min(Date.now() + REMEMBER_MS, expires) });
+    remembered.set(header, { outcome, until: Math.min(Date.now() + REMEMBER_MS, expires) });
   };
 
   /**
    * Checks the credential a request presents. Whether a request without one may pass is the
    * endpoint's decision (anonymous access is set per virtual server), made in edge-auth.ts.
+   * A credential verified within the last second is answered without a promise: that is the
+   * path nearly every request of a busy agent takes.
    */
-  return async function authenticate(req: IncomingMessage): Promise<AuthOutcome> {
+  return function authenticate(req: IncomingMessage): AuthOutcome | Promise<AuthOutcome> {
     const header = req.headers.authorization;
     if (header === undefined) return NO_CREDENTIALS;
-    const source = throttleKey(req.socket.remoteAddress ?? 'unknown');
+    const source = sourceOf(req);
     const gate = deps.throttle.check(source);
     if (!gate.allowed) {
       return {
@@ -80,10 +83,12 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
         retryAfterMs: gate.retryAfterMs,
       };
     }
+    return recall(header) ?? check(header, source);
+  };
+
+  async function check(header: string, source: string): Promise<AuthOutcome> {
     const token = BEARER.exec(header)?.[1];
     let outcome: Awaited<ReturnType<typeof verify>> | undefined;
-    const known = token === undefined ? undefined : recall(token);
-    if (known) return permit(known.principal, known.scopes);
     try {
       outcome = token === undefined ? undefined : await verify(token);
     } catch (err) {
@@ -106,9 +111,10 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
       };
     }
     deps.throttle.succeed(source);
-    remember(token!, outcome.principal, outcome.scopes);
-    return permit(outcome.principal, outcome.scopes);
-  };
+    const permitted = permit(outcome.principal, outcome.scopes);
+    remember(header, outcome.principal, permitted);
+    return permitted;
+  }
 
   function permit(principal: Principal, scopes: string[]): AuthOutcome {
     const missing = config.requiredScopes.filter((s) => !scopes.includes(s));
@@ -138,6 +144,14 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps) {
     if (result.ok) rememberToken(result.principal, token);
     return result.ok ? result : { ok: false, reason: `token ${result.reason.replace(/_/g, ' ')}` };
   }
+}
+
+/** The throttle's source key of the connection a request came on (computed once per socket). */
+const SOURCE = Symbol('gatehouse.throttle-source');
+function sourceOf(req: IncomingMessage): string {
+  const socket = req.socket as IncomingMessage['socket'] & { [SOURCE]?: string };
+  socket[SOURCE] ??= throttleKey(socket.remoteAddress ?? 'unknown');
+  return socket[SOURCE];
 }
 
 /** The challenge that tells a client where to learn how to authenticate (RFC 9728 §5.1). */

@@ -44,6 +44,8 @@ interface SourceState {
   lastSeen: number;
 }
 
+const ALLOWED: ThrottleDecision = Object.freeze({ allowed: true });
+
 export function createThrottle(options: ThrottleOptions = {}): Throttle {
   const maxFailures = positive('maxFailures', options.maxFailures ?? 5);
   const windowMs = positive('windowMs', options.windowMs ?? 60_000);
@@ -79,7 +81,7 @@ export function createThrottle(options: ThrottleOptions = {}): Throttle {
     check(source) {
       const at = now();
       const state = current(source, at);
-      if (!state || at >= state.blockedUntil) return { allowed: true };
+      if (!state || at >= state.blockedUntil) return ALLOWED;
       touch(source, state, at);
       return { allowed: false, retryAfterMs: state.blockedUntil - at };
     },

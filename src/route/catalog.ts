@@ -75,6 +75,8 @@ export class Catalog {
   /** Which upstream each exposed item came from. */
   readonly #owners = new Map<Item, string>();
   readonly #targets = new Map<string, readonly ItemTarget[]>();
+  /** Call targets for tools and prompts, made once: the policy remembers its verdicts per object. */
+  readonly #callTargets = { tool: new Map<string, Target>(), prompt: new Map<string, Target>() };
   readonly #resourceRoutes = new Map<string, Route>();
   readonly #templates: { server: string; template: string }[] = [];
   readonly #view: View;
@@ -175,8 +177,23 @@ export class Catalog {
     return targets;
   }
 
-  /** The policy target for one exposed tool, prompt or resource URI (for calls). */
+  /**
+   * The policy target for one exposed tool, prompt or resource URI (for calls). Tools and
+   * prompts get the same object each time (the catalog knows them all); resource URIs, which
+   * templates make endless, a new one.
+   */
   targetOf(kind: 'tool' | 'prompt' | 'resource', exposed: string, server: string): Target {
+    if (kind === 'resource') return this.#newTarget(kind, exposed, server);
+    const made = this.#callTargets[kind];
+    let target = made.get(exposed);
+    if (target === undefined || target.server !== server) {
+      target = this.#newTarget(kind, exposed, server);
+      made.set(exposed, target);
+    }
+    return target;
+  }
+
+  #newTarget(kind: 'tool' | 'prompt' | 'resource', exposed: string, server: string): Target {
     const annotations = kind === 'tool' ? this.#toolDefs.get(exposed)?.annotations : undefined;
     const target: Target = { kind, name: exposed, server, virtualServer: this.#view.name ?? '/' };
     if (annotations) target.annotations = annotations as Record<string, unknown>;

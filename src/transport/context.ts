@@ -34,8 +34,8 @@ export interface GatewayContext {
   readonly tracing?: Tracing;
   /** Tokens for upstreams that act for the user (`onBehalfOf`). */
   readonly credentials: CredentialSources;
-  /** Who is calling: a principal, or the refusal to answer with. */
-  authenticate(req: import('node:http').IncomingMessage): Promise<AuthOutcome>;
+  /** Who is calling: a principal, or the refusal to answer with (at once when already known). */
+  authenticate(req: import('node:http').IncomingMessage): AuthOutcome | Promise<AuthOutcome>;
   /** Counts a piece of client work as in flight until it settles (for graceful drain). */
   track<T>(work: Promise<T>): Promise<T>;
 }

@@ -67,27 +67,42 @@ export function serveResourceMetadata(
 }
 
 /**
- * Authenticates a request to `endpoint` (`/mcp`, `/mcp/<virtual>`, `/sse`, ...). Returns the
- * principal, or undefined after answering the request itself.
+ * Authenticates a request to `endpoint` (`/mcp`, `/mcp/<virtual>`, `/sse`, ...). Gives the
+ * principal, or undefined after answering the request itself; without a promise when the
+ * answer is known at once (anonymous access, a credential verified moments ago).
  */
-export async function admit(
+export function admit(
   ctx: GatewayContext,
   req: IncomingMessage,
   res: ServerResponse,
   endpoint: string,
   virtualServer: string | undefined,
-): Promise<Principal | undefined> {
+): Principal | undefined | Promise<Principal | undefined> {
   // No credentials: served as anonymous where this endpoint allows it (its own setting, else
   // the global one), refused with a challenge otherwise — no authenticator needed either way.
-  let outcome: AuthOutcome;
   if (req.headers.authorization === undefined) {
     const own = virtualServer === undefined ? undefined : ctx.config.virtualServers[virtualServer]?.anonymous;
     if (own ?? ctx.config.auth.anonymous) {
       (req as Admitted)[PRINCIPAL] = anonymousPrincipal();
       return anonymousPrincipal();
     }
-    outcome = NO_CREDENTIALS;
-  } else outcome = await ctx.authenticate(req);
+    return settle(ctx, req, res, endpoint, virtualServer, NO_CREDENTIALS);
+  }
+  const outcome = ctx.authenticate(req);
+  return outcome instanceof Promise
+    ? outcome.then((o) => settle(ctx, req, res, endpoint, virtualServer, o))
+    : settle(ctx, req, res, endpoint, virtualServer, outcome);
+}
+
+/** Acts on an authentication outcome: the principal, or undefined once the refusal is sent. */
+function settle(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: string,
+  virtualServer: string | undefined,
+  outcome: AuthOutcome,
+): Principal | undefined {
   if (outcome.ok && !meantForEndpoint(ctx, req, endpoint, outcome.principal)) {
     outcome = { ok: false, status: 401, error: 'invalid_token', description: 'token for another endpoint' };
   }
