@@ -202,7 +202,7 @@ function cpuOf(pids: number[]): number {
   return pids.reduce((a, pid) => a + treeCpuMicros(pid), 0);
 }
 
-async function measure(target: Target, round: number, kind: 'c10' | 'c1'): Promise<RunSample> {
+async function measure(target: Target, round: number, kind: RunSample['kind']): Promise<RunSample> {
   const all = [...running].map((s) => s.pid);
   const core0Before = coreTicks(SERVER_CORE);
   const oursBefore = cpuOf(all);
@@ -213,8 +213,9 @@ async function measure(target: Target, round: number, kind: 'c10' | 'c1'): Promi
     sessionId: target.session.sessionId,
     authorization: target.session.authorization,
     tool: target.tool,
-    connections: kind === 'c10' ? settings.connections : 1,
-    durationS: kind === 'c10' ? settings.durationS : settings.latencyDurationS,
+    connections: kind === 'c1' ? 1 : settings.connections,
+    durationS:
+      kind === 'c10' ? settings.durationS : kind === 'c1' ? settings.latencyDurationS : settings.pairDurationS,
     firstId: nextId,
   });
   nextId = load.lastId + 1;
@@ -357,6 +358,25 @@ async function main(): Promise<void> {
             `RSS ${(s.rssAfterBytes / 2 ** 20).toFixed(0)} MB  core0 other ${s.core0OtherPct.toFixed(0)}%  bad ${s.load.non2xx + s.load.errors + s.load.timeouts + s.load.wrongBodies}`,
         );
       }
+    }
+  }
+
+  // The paired phase: short slices, the targets one after another within each slice, so that a
+  // ratio compares runs a few seconds apart; the machine's speed drifts more slowly than that.
+  const paired = targets.filter((t) => t.key !== 'direct');
+  if (paired.length > 1) {
+    console.log(
+      `bench: paired phase, ${settings.pairs} slices × ${paired.length} targets × ${settings.pairDurationS} s`,
+    );
+    for (let slice = 1; slice <= settings.pairs; slice++) {
+      const order = paired.map((_, i) => paired[(i + slice - 1) % paired.length]!);
+      const line: string[] = [];
+      for (const target of order) {
+        const s = await measure(target, slice, 'pair');
+        samples.push(s);
+        line.push(`${target.key} ${s.serverCpuUsPerCall.toFixed(0)}`);
+      }
+      console.log(`  slice ${String(slice).padStart(2)}  CPU µs/call: ${line.join('  ')}`);
     }
   }
 

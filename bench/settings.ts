@@ -38,6 +38,9 @@ export interface Settings {
   warmupS: number;
   latencyDurationS: number;
   connections: number;
+  /** Slices of the paired phase, and each slice's length per target. */
+  pairs: number;
+  pairDurationS: number;
   sessions: number;
   serverCore: number;
   loadCore: number;
@@ -52,6 +55,8 @@ export function readSettings(): { settings: Settings; out: string; skipGateway: 
       warmup: { type: 'string', default: '2' },
       'latency-duration': { type: 'string', default: '5' },
       connections: { type: 'string', default: '10' },
+      pairs: { type: 'string', default: '12' },
+      'pair-duration': { type: 'string', default: '2' },
       sessions: { type: 'string', default: '1000' },
       'skip-gateway': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
@@ -69,6 +74,8 @@ export function readSettings(): { settings: Settings; out: string; skipGateway: 
     warmupS: positive('warmup', args.warmup, 1),
     latencyDurationS: positive('latency-duration', args['latency-duration'], 2),
     connections: positive('connections', args.connections, 10),
+    pairs: positive('pairs', args.pairs, 2),
+    pairDurationS: positive('pair-duration', args['pair-duration'], 1),
     sessions: positive('sessions', args.sessions, 200),
     serverCore: SERVER_CORE,
     loadCore: LOAD_CORE,
