@@ -53,7 +53,7 @@ const FAST_DEPTH = 64;
  * order as JSON.stringify enumerates them (integer-like keys, which objects list first, fail this
  * unless they happen to be in order).
  */
-function inCanonicalOrder(value: unknown, depth: number): boolean {
+export function inCanonicalOrder(value: unknown, depth = 0): boolean {
   if (value === null) return true;
   switch (typeof value) {
     case 'string':
@@ -93,7 +93,8 @@ export function recordHash(record: Omit<StoredRecord, 'hash'> & { hash?: string 
 
 // The one-shot hash of the joined text: the same bytes (UTF-8), so the same digest as two
 // updates of a Hash object, in about half the time at a record's size.
-const sha256 = (prevHash: string, canonical: string) => oneShotHash('sha256', prevHash + canonical, 'hex');
+export const sha256 = (prevHash: string, canonical: string) =>
+  oneShotHash('sha256', prevHash + canonical, 'hex');
 
 /**
  * The record as every store keeps it, so a hash computed here is the hash read back from any of
@@ -113,7 +114,7 @@ export function normalizeRecord(record: AuditRecord): AuditRecord {
 // Records come in time order, many within one millisecond: the last conversion is often the next.
 let lastTime = { text: '', iso: '' };
 
-function isoTime(text: string): string | undefined {
+export function isoTime(text: string): string | undefined {
   if (text === lastTime.text) return lastTime.iso;
   const time = new Date(text);
   if (Number.isNaN(time.getTime())) return undefined;
@@ -122,7 +123,7 @@ function isoTime(text: string): string | undefined {
 }
 
 /** What JSON.parse(JSON.stringify(value)) gives, with strings cleaned, in one walk. */
-function toPlain(value: unknown): unknown {
+export function toPlain(value: unknown): unknown {
   if (typeof value === 'string') return cleanString(value);
   // JSON has no -0, NaN or Infinity.
   if (typeof value === 'number') return Number.isFinite(value) ? value || 0 : null;
@@ -153,7 +154,7 @@ function setMember(out: Record<string, unknown>, key: string, member: unknown): 
   else out[key] = member;
 }
 
-function cleanString(text: string): string {
+export function cleanString(text: string): string {
   // Fast path: almost every string is already clean.
   return text.isWellFormed() && !text.includes('\u0000')
     ? text

@@ -9,10 +9,11 @@
 // through power loss.
 import { DatabaseSync } from 'node:sqlite';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type ChainHead, chainRecords, EMPTY_HEAD, freshRecords } from './chain.ts';
+import { type ChainHead, EMPTY_HEAD } from './chain.ts';
 import { isoTime, whereClauses } from './filters.ts';
+import { flatten, linkParts, PREPARED } from './prepared.ts';
 import type { AuditRecord, StoredRecord } from './record.ts';
-import { COLUMNS, fromRow, type RecordRow, toRow } from './row.ts';
+import { COLUMNS, fromRow, type RecordRow } from './row.ts';
 import type { AuditQuery, AuditStore } from './store.ts';
 
 const PAGE = 500;
@@ -53,13 +54,19 @@ type Row = RecordRow & { pk: number; record: string };
 
 const toStored = (row: Row): StoredRecord => fromRow(row, JSON.parse(row.record) as AuditRecord);
 
-export interface SqliteAuditStore extends AuditStore {
-  /**
-   * `append`, answered as the JSON text of the records kept, made from the canonical JSON that
-   * was hashed rather than by serializing them again (for the worker, which sends text).
-   */
-  appendAsJson(records: readonly AuditRecord[]): string;
+export interface AppendedFlat {
+  kept: number;
+  /** JSON text of the StoredRecords kept, when asked for. */
+  json: string | undefined;
 }
+
+export interface SqliteAuditStore extends AuditStore {
+  /** Appends records already prepared and flattened (`flatten`), as the worker receives them. */
+  appendFlat(flat: readonly (string | null)[], returning: boolean): AppendedFlat;
+}
+
+/** SQLite's extended result code for a UNIQUE constraint failure. */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
 export function openSqliteAuditStore(file: string): SqliteAuditStore {
   const db = new DatabaseSync(file, { timeout: 5_000 });
@@ -89,41 +96,70 @@ export function openSqliteAuditStore(file: string): SqliteAuditStore {
     (headOf.get(instance) as ChainHead | undefined) ?? EMPTY_HEAD;
   const instances = () => instanceList.all().map((row) => row['name'] as string);
 
-  /** The records kept, and each one's canonical JSON (what was hashed, and what the row holds). */
-  const appendBatch = (records: readonly AuditRecord[]): { stored: StoredRecord[]; json: string[] } => {
-    const json: string[] = [];
-    if (records.length === 0) return { stored: [], json };
+  /**
+   * Appends prepared records (prepared.ts), flattened: PREPARED strings each. Returns how many
+   * were kept and, when `returning`, the JSON text of their StoredRecords (the canonical JSON
+   * that was hashed, `hash` added last). A batch straight from the writer has never been kept,
+   * so its ids are not looked up first; should one be kept already (a replay of a batch whose
+   * answer was lost), the UNIQUE id makes the insert fail, and the batch is done again with
+   * the lookup, skipping what is kept and what repeats.
+   */
+  const appendFlat = (flat: readonly (string | null)[], returning: boolean, dedup = false): AppendedFlat => {
+    const out: string[] = [];
+    if (flat.length === 0) return { kept: 0, json: returning ? '[]' : undefined };
     db.exec('BEGIN IMMEDIATE');
     try {
-      const kept = new Set(
-        keptIds.all(JSON.stringify(records.map((r) => r.id))).map((r) => r['id'] as string),
-      );
-      const fresh = freshRecords(records, kept);
+      const kept = dedup ? keptOf(flat) : undefined;
       const heads = new Map<string, ChainHead>();
-      for (const r of fresh) if (!heads.has(r.instance)) heads.set(r.instance, readHead(r.instance));
-      const stored = chainRecords(fresh, heads, json);
-      stored.forEach((s, i) => {
-        const row = toRow(s);
-        insert.run(...COLUMNS.map((c) => row[c]), json[i]!);
-      });
+      let count = 0;
+      for (let at = 0; at < flat.length; at += PREPARED) {
+        const id = flat[at] as string;
+        if (kept) {
+          if (kept.has(id)) continue;
+          kept.add(id);
+        }
+        const instance = flat[at + 2] as string;
+        const head = heads.get(instance) ?? readHead(instance);
+        const { text, hash } = linkParts(
+          flat[at + 9] as string,
+          flat[at + 10] as string,
+          flat[at + 11] as string,
+          head,
+        );
+        const seq = head.seq + 1;
+        const column = (i: number) => flat[at + i] as string | null;
+        // biome-ignore format: one row, in COLUMNS order
+        insert.run(id, column(1), instance, seq, column(3), column(4), column(5), column(6), column(7), column(8), head.hash, hash, text);
+        heads.set(instance, { seq, hash });
+        if (returning) out.push(`${text.slice(0, -1)},"hash":"${hash}"}`);
+        count++;
+      }
       db.exec('COMMIT');
-      return { stored, json };
+      return { kept: count, json: returning ? `[${out.join(',')}]` : undefined };
     } catch (err) {
       if (db.isTransaction) db.exec('ROLLBACK');
+      if (!dedup && (err as { errcode?: number }).errcode === SQLITE_CONSTRAINT_UNIQUE) {
+        return appendFlat(flat, returning, true);
+      }
       throw err;
     }
+  };
+  const keptOf = (flat: readonly (string | null)[]): Set<string> => {
+    const ids: (string | null)[] = [];
+    for (let at = 0; at < flat.length; at += PREPARED) ids.push(flat[at]!);
+    return new Set(keptIds.all(JSON.stringify(ids)).map((r) => r['id'] as string));
   };
 
   return {
     async append(records: readonly AuditRecord[]): Promise<StoredRecord[]> {
-      return appendBatch(records).stored;
+      return JSON.parse(appendFlat(flatten(records), true).json!) as StoredRecord[];
     },
 
-    appendAsJson(records: readonly AuditRecord[]): string {
-      const { stored, json } = appendBatch(records);
-      // Each canonical text is an object with every field but `hash`: `hash` goes in last.
-      return `[${json.map((text, i) => `${text.slice(0, -1)},"hash":"${stored[i]!.hash}"}`).join(',')}]`;
+    async appendCount(records: readonly AuditRecord[]): Promise<number> {
+      return appendFlat(flatten(records), false).kept;
     },
+
+    appendFlat,
 
     async *query(q: AuditQuery): AsyncGenerator<StoredRecord> {
       const params: string[] = [];

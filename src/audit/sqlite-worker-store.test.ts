@@ -52,7 +52,9 @@ describe('SQLite store in a worker thread', () => {
     withStore(async (store, logs) => {
       await store.append(records(0, 10));
       const dying = store.worker!;
-      const waiting = [store.append(records(10, 500)), store.append(records(510, 5_000))];
+      const first = records(10, 500);
+      const second = records(510, 5_000);
+      const waiting = [store.append(first), store.append(second)];
       // Both sent, the worker busy with the first (~10 ms) and the second (~100 ms) behind it.
       await new Promise((resolve) => setImmediate(resolve));
       await dying.terminate();
@@ -66,7 +68,7 @@ describe('SQLite store in a worker thread', () => {
       );
 
       // The writer's replay: everything not acknowledged, again; what was kept is skipped by id.
-      const kept = await store.append([...records(10, 500), ...records(510, 5_000), ...records(5_510, 5)]);
+      const kept = await store.append([...first, ...second, ...records(5_510, 5)]);
       assert.notEqual(store.worker, dying);
       assert.equal(kept.at(-1)!.seq, 5_515);
       assert.equal((await collect(store.query({}))).length, 5_515);

@@ -2,8 +2,8 @@
 // a worker thread (sqlite-worker.ts) that owns the database, behind the same AuditStore
 // interface. node:sqlite is synchronous; in the gateway's thread an append of 500 records held
 // the event loop for 6-10 ms (20-45 ms at the tail), and every request in flight waited. Here
-// the gateway's thread only serializes the batch and parses what was kept (docs/performance.md,
-// Audit; docs/design/audit-sqlite-worker.md).
+// the gateway's thread only prepares the records (prepared.ts) and, for sinks, parses what was
+// kept (docs/performance.md, Audit; docs/design/audit-sqlite-worker.md).
 //
 // - Calls are messages with an id; each answer settles its call. Appends are handled by the
 //   worker in the order they were sent.
@@ -16,6 +16,7 @@
 //   dying is skipped by id), the death is logged, and the next call starts a new worker.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
+import { flatten } from './prepared.ts';
 import type { AuditRecord, StoredRecord } from './record.ts';
 import type { Page, WorkerData, WorkerError, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
 import type { AuditQuery, AuditStore } from './store.ts';
@@ -205,9 +206,13 @@ export async function openSqliteWorkerStore(
 
     async append(records: readonly AuditRecord[]): Promise<StoredRecord[]> {
       if (records.length === 0) return [];
-      // Throws for what JSON cannot hold (a BigInt): the append then rejects like any failure.
-      const text = JSON.stringify(records);
-      return JSON.parse(await call<string>({ op: 'append', records: text })) as StoredRecord[];
+      const text = await call<string>({ op: 'append', records: flatten(records), returning: true });
+      return JSON.parse(text) as StoredRecord[];
+    },
+
+    async appendCount(records: readonly AuditRecord[]): Promise<number> {
+      if (records.length === 0) return 0;
+      return call<number>({ op: 'append', records: flatten(records), returning: false });
     },
 
     query(q: AuditQuery): AsyncIterable<StoredRecord> {

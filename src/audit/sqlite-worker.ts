@@ -2,10 +2,10 @@
 // as is) and answers the gateway's messages, so normalizing, hashing and the inserts of an
 // append, and the reads of a search, run here and not on the gateway's event loop.
 //
-// Records cross as JSON text both ways: JSON.stringify and JSON.parse of a batch cost the
-// gateway's thread no more than structured cloning the objects to send, and less to receive;
-// an append is answered with the canonical JSON the store already made for hashing
-// (docs/design/audit-sqlite-worker.md). A search is a cursor read one page per `next` message,
+// An append crosses as the batch's records prepared for chaining (prepared.ts: canonical JSON
+// cut where the chain fields go, and the column values), a flat array of strings, so this
+// thread only joins, hashes and inserts; it answers with a count, or, when the writer has sinks
+// to feed, with the canonical JSON it hashed (docs/design/audit-sqlite-worker.md). A search is a cursor read one page per `next` message,
 // so a reader that stops early costs nothing more than a `drop`.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoredRecord } from './record.ts';
@@ -13,7 +13,8 @@ import { openSqliteAuditStore } from './sqlite-store.ts';
 import type { AuditQuery } from './store.ts';
 
 export type WorkerRequest =
-  | { op: 'append'; id: number; records: string }
+  /** `records`: a flattened batch (sqlite-store.ts `flatten`); answered with a count, or JSON text when `returning`. */
+  | { op: 'append'; id: number; records: (string | null)[]; returning: boolean }
   | { op: 'open'; id: number; cursor: number; query: AuditQuery }
   | { op: 'open'; id: number; cursor: number; chain: string }
   | { op: 'next'; id: number; cursor: number }
@@ -78,8 +79,10 @@ async function handle(request: WorkerRequest): Promise<void> {
 
 async function serve(request: Exclude<WorkerRequest, { op: 'drop' }>): Promise<unknown> {
   switch (request.op) {
-    case 'append':
-      return store.appendAsJson(JSON.parse(request.records));
+    case 'append': {
+      const { kept, json } = store.appendFlat(request.records, request.returning);
+      return json ?? kept;
+    }
     case 'open': {
       const records = 'chain' in request ? store.chain(request.chain) : store.query(request.query);
       cursors.set(request.cursor, records[Symbol.asyncIterator]());

@@ -31,6 +31,11 @@ export interface AuditStore {
    * written; nothing is then kept.
    */
   append(records: readonly AuditRecord[]): Promise<StoredRecord[]>;
+  /**
+   * `append`, answered with how many records were kept rather than the records: what the writer
+   * calls when no sink needs them, where a store can save making them.
+   */
+  appendCount?(records: readonly AuditRecord[]): Promise<number>;
   /** Matching records oldest first, streamed in pages so memory stays flat for any count. */
   query(q: AuditQuery): AsyncIterable<StoredRecord>;
   /** Every record of one instance in chain order, for verification. */

@@ -15,7 +15,7 @@
 //
 // `onFailure: block` uses the same machinery for records already accepted, and refuses new ones
 // (`write` returns false) while the store is down or the queue is full.
-import type { AuditRecord } from './record.ts';
+import type { AuditRecord, StoredRecord } from './record.ts';
 import type { AuditConfig } from './schema.ts';
 import type { AuditSink } from './sink.ts';
 import { openSpool, type SpoolBatch } from './spool.ts';
@@ -139,9 +139,15 @@ export function createAuditWriter(config: AuditConfig, deps: AuditWriterDeps): A
   };
 
   const append = async (records: AuditRecord[]): Promise<boolean> => {
-    let stored: Awaited<ReturnType<AuditStore['append']>>;
+    let stored: StoredRecord[] | undefined;
+    let kept: number;
     try {
-      stored = await store.append(records);
+      // The records as kept are made only for sinks to send.
+      if (sinks.length === 0 && store.appendCount) kept = await store.appendCount(records);
+      else {
+        stored = await store.append(records);
+        kept = stored.length;
+      }
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
       if (storeUp) {
@@ -153,13 +159,13 @@ export function createAuditWriter(config: AuditConfig, deps: AuditWriterDeps): A
       scheduleProbe();
       return false;
     }
-    written += stored.length;
+    written += kept;
     if (!storeUp) log(`audit: the store is back; ${spool.pending} spooled record(s) to replay`);
     storeUp = true;
     probeAttempts = 0;
     for (const sink of sinks) {
       try {
-        sink.accept(stored);
+        sink.accept(stored!);
       } catch (error) {
         log(`audit: sink ${sink.name} threw on accept (a bug): ${String(error)}`);
       }
