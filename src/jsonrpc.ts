@@ -28,6 +28,20 @@ export interface Response {
 }
 export type Message = Request | Notification | Response;
 
+// A response is serialized where it is sent and measured where it is audited: whichever comes
+// first makes the text, the other reuses it.
+const texts = new WeakMap<Response, string>();
+
+/** `JSON.stringify(response)`, made once per response object (treat it as immutable once sent). */
+export function responseText(response: Response): string {
+  let text = texts.get(response);
+  if (text === undefined) {
+    text = JSON.stringify(response);
+    texts.set(response, text);
+  }
+  return text;
+}
+
 export const isRequest = (m: Message): m is Request => 'method' in m && 'id' in m && m.id !== undefined;
 export const isNotification = (m: Message): m is Notification => 'method' in m && !('id' in m);
 export const isResponse = (m: Message): m is Response => !('method' in m);

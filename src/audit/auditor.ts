@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { GatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
+import { responseText } from '../jsonrpc.ts';
 import type { Observation, Observer } from '../telemetry/observation.ts';
 import { type AuditPrincipal, type AuditRecord, newRecordId } from './record.ts';
 import type { Redactor } from './redact.ts';
@@ -58,7 +59,7 @@ function toRecord(e: Observation, instance: string, redact: Redactor): AuditReco
     record.reason = e.refusal.reason;
   } else if (e.response) {
     const { error, result } = e.response;
-    record.responseBytes = Buffer.byteLength(JSON.stringify(e.response));
+    record.responseBytes = Buffer.byteLength(responseText(e.response));
     if (error) {
       record.outcome = 'error';
       record.errorCode = error.code;

@@ -5,7 +5,7 @@
 // whose connection dropped resumes with Last-Event-ID (`event-stream.ts`).
 import type { ServerResponse } from 'node:http';
 import { IdTable } from '../id-table.ts';
-import type { Id, Message, Params, Response } from '../jsonrpc.ts';
+import { type Id, type Message, type Params, type Response, responseText } from '../jsonrpc.ts';
 import type { CallSink } from '../session/session.ts';
 import type { ServerRequestAnswer } from '../upstream/calls.ts';
 import { EventStream, parseEventId } from './event-stream.ts';
@@ -78,12 +78,12 @@ export class RequestStream {
 
   finish(response: Response): void {
     if (this.#events) {
-      this.#events.write(JSON.stringify(response), true);
+      this.#events.write(responseText(response), true);
       return;
     }
     if (!this.open) return;
-    if (this.#streaming) this.res.end(sseEvent(JSON.stringify(response)));
-    else sendJson(this.res, 200, JSON.stringify(response), { ...this.#headers });
+    if (this.#streaming) this.res.end(sseEvent(responseText(response)));
+    else sendJson(this.res, 200, responseText(response), { ...this.#headers });
   }
 }
 

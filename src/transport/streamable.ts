@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.ts';
 import type { Message, Request } from '../jsonrpc.ts';
-import { isNotification, isRequest, isResponse, parseBody } from '../jsonrpc.ts';
+import { isNotification, isRequest, isResponse, parseBody, responseText } from '../jsonrpc.ts';
 import { viewFor } from '../route/catalog.ts';
 import { SessionRegistry } from '../session/registry.ts';
 import { ok } from '../session/router.ts';
@@ -139,7 +139,7 @@ async function initialize(
     virtualServer: view.name,
     response,
   });
-  sendJson(res, 200, JSON.stringify(response), { 'mcp-session-id': session.id });
+  sendJson(res, 200, responseText(response), { 'mcp-session-id': session.id });
 }
 
 export function handleSessionGet(
