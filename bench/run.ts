@@ -4,11 +4,9 @@
 // core 1. The bench informs; it never fails the build. Method: docs/performance.md.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKeyStore } from '../src/identity/key-store.ts';
 import { CLK_TCK, coreTicks, peakRssBytes, treeCpuMicros, treeRssBytes } from './cpu.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { checkCall, findEchoTool, openSession, type Session } from './mcp-client.ts';
@@ -27,6 +25,7 @@ import {
 import { type ServerProcess, type StartResult, startServer } from './servers.ts';
 import { openIdleSessions } from './sessions.ts';
 import { ensurePinned, LOAD_CORE, machine, REPO, readSettings, SERVER_CORE } from './settings.ts';
+import { governance, observability, PLAIN, startCollector } from './variants.ts';
 
 ensurePinned();
 const { settings, out, skipGateway } = readSettings();
@@ -83,72 +82,11 @@ async function stop(server: ServerProcess): Promise<void> {
   await server.stop();
 }
 
-/** The baseline gateways run with audit and metrics off; the `observed` variant turns them on. */
-const OBSERVERS_OFF = ['audit: { enabled: false }', 'metrics: { enabled: false }'];
-
-/**
- * The observed variant: every call leaves an audit record in SQLite (default batching), counts
- * in Prometheus metrics, and its spans are exported over OTLP to `collector` (a sink in the
- * bench process, on the load core).
- */
-function observability(collector: string): string[] {
-  return [
-    'auth: { anonymous: true }',
-    `audit: { store: { type: sqlite, file: ${JSON.stringify(join(logDir, 'audit.db'))} }, spoolFile: ${JSON.stringify(join(logDir, 'audit.spool'))} }`,
-    'metrics: { enabled: true }',
-    `tracing: { enabled: true, otlp: { url: "${collector}/v1/traces" } }`,
-  ];
-}
-
-/** An OTLP receiver that accepts and discards: the exporter's peer, not under test. */
-async function startCollector(): Promise<{ url: string; close(): void }> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
-}
-
-/**
- * The governed variant: callers authenticate with an API key, and a 100-rule policy decides
- * every call (99 rules about other roles and servers, one — with a CEL condition on the
- * arguments — that lets the bench key call the echo tool). Returns the config lines and the key.
- */
-function governance(): { lines: string[]; authorization: string } {
-  const file = join(logDir, 'keys.json');
-  const { key } = createKeyStore({ path: file }).create({ name: 'bench', roles: ['bench'] });
-  const rules: string[] = [];
-  for (let i = 0; i < 99; i++) {
-    const when = i % 5 === 0 ? ', when: "size(args) > 0"' : '';
-    rules.push(
-      `    - { id: r${i}, effect: ${i % 3 ? 'allow' : 'deny'}, principals: { roles: [team${i}] }, ` +
-        `targets: { tools: ["other${i}__*"] }${when} }`,
-    );
-  }
-  rules.push(
-    `    - { id: bench, effect: allow, principals: { roles: [bench] }, targets: { tools: ["bench__*"] }, ` +
-      `when: "args.text != 'forbidden'" }`,
-  );
-  return {
-    lines: [
-      ...OBSERVERS_OFF,
-      `auth: { apiKeys: { file: ${JSON.stringify(file)} } }`,
-      'policy:',
-      '  unmatched: deny',
-      '  rules:',
-      ...rules,
-    ],
-    authorization: `Bearer ${key}`,
-  };
-}
-
 /** Starts a gateway in front of `upstream`; undefined (with the reason printed) when it cannot. */
 async function startGateway(
   name: string,
   upstream: ServerProcess,
-  extra: string[] = ['auth: { anonymous: true }', ...OBSERVERS_OFF],
+  extra: string[] = PLAIN,
 ): Promise<ServerProcess | undefined> {
   const cli = join(REPO, 'src', 'cli', 'main.ts');
   const configPath = join(logDir, `${name}.yaml`);
@@ -215,7 +153,11 @@ async function measure(target: Target, round: number, kind: RunSample['kind']): 
     tool: target.tool,
     connections: kind === 'c1' ? 1 : settings.connections,
     durationS:
-      kind === 'c10' ? settings.durationS : kind === 'c1' ? settings.latencyDurationS : settings.pairDurationS,
+      kind === 'c10'
+        ? settings.durationS
+        : kind === 'c1'
+          ? settings.latencyDurationS
+          : settings.pairDurationS,
     firstId: nextId,
   });
   nextId = load.lastId + 1;
@@ -319,14 +261,14 @@ async function main(): Promise<void> {
       targets.push(t);
     }
     const upGoverned = await mustStart('upstream-governed', ['bench/upstream.ts']);
-    const governed = governance();
+    const governed = governance(logDir);
     const gov = await startGateway('governed', upGoverned, governed.lines);
     const g = gov ? await prepare('governed', gov, upGoverned, governed.authorization) : 'it did not start';
     if (typeof g === 'string') notes.push(`governed gateway skipped: ${g}`);
     else targets.push(g);
     const upObserved = await mustStart('upstream-observed', ['bench/upstream.ts']);
     collector = await startCollector();
-    const obs = await startGateway('observed', upObserved, observability(collector.url));
+    const obs = await startGateway('observed', upObserved, observability(logDir, collector.url));
     const o = obs ? await prepare('observed', obs, upObserved) : 'it did not start';
     if (typeof o === 'string') notes.push(`observed gateway skipped: ${o}`);
     else targets.push(o);
