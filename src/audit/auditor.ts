@@ -29,60 +29,72 @@ export function createAuditor(writer: RecordWriter, redact: Redactor, instance?:
   };
 }
 
+/**
+ * The record, its members set in sorted key order (and so its nested objects): its canonical
+ * JSON is then what JSON.stringify writes, the store's fast path (prepared.ts).
+ */
 function toRecord(e: Observation, instance: string, redact: Redactor): AuditRecord {
   const seen = e.seen;
-  const record: AuditRecord = {
-    id: newRecordId(e.startedAt),
-    time: isoTime(e.startedAt),
-    instance,
-    principal: auditPrincipal(e.principal),
-    method: e.method,
-    outcome: 'ok',
-    latencyMs: round(performance.now() - e.started),
-  };
   const facts = e.facts;
-  if (facts?.traceId) record.traceId = facts.traceId;
-  if (facts?.spanId) record.spanId = facts.spanId;
-  if (facts?.source) record.source = facts.source;
-  const client = facts?.client ?? e.client;
-  if (client) record.client = client;
-  if (e.session) record.session = e.session;
-  if (e.virtualServer) record.virtualServer = e.virtualServer;
-  if (seen?.upstream) record.upstream = seen.upstream;
-  if (seen?.target) record.target = seen.target;
-  if (seen?.arguments !== undefined) record.arguments = redact(seen.arguments);
-  if (seen?.policy) record.policy = seen.policy;
-  if (seen?.upstreamMs !== undefined) record.upstreamMs = round(seen.upstreamMs);
+  let outcome: AuditRecord['outcome'] = 'ok';
+  let errorCode: AuditRecord['errorCode'];
+  let reason: string | undefined;
+  let responseBytes: number | undefined;
   if (e.refusal) {
-    record.outcome = e.refusal.outcome;
-    record.errorCode = e.refusal.code;
-    record.reason = e.refusal.reason;
+    outcome = e.refusal.outcome;
+    errorCode = e.refusal.code;
+    reason = e.refusal.reason;
   } else if (e.response) {
     const { error, result } = e.response;
-    record.responseBytes = Buffer.byteLength(responseText(e.response));
+    responseBytes = Buffer.byteLength(responseText(e.response));
     if (error) {
-      record.outcome = 'error';
-      record.errorCode = error.code;
-      record.reason = error.message.slice(0, 200);
+      outcome = 'error';
+      errorCode = error.code;
+      reason = error.message.slice(0, 200);
     } else if (result?.isError === true) {
-      record.outcome = 'error';
-      record.errorCode = 'tool_error';
+      outcome = 'error';
+      errorCode = 'tool_error';
     }
   }
   // The router knows better when the answer hides why (a target hidden by policy is "unknown").
-  if (seen?.outcome) record.outcome = seen.outcome;
-  if (seen?.reason) record.reason = seen.reason;
+  if (seen?.outcome) outcome = seen.outcome;
+  if (seen?.reason) reason = seen.reason;
+
+  const record = {} as AuditRecord;
+  if (seen?.arguments !== undefined) record.arguments = redact(seen.arguments);
+  const client = facts?.client ?? e.client;
+  if (client) record.client = client;
+  if (errorCode !== undefined) record.errorCode = errorCode;
+  record.id = newRecordId(e.startedAt);
+  record.instance = instance;
+  record.latencyMs = round(performance.now() - e.started);
+  record.method = e.method;
+  record.outcome = outcome;
+  if (seen?.policy) record.policy = seen.policy;
+  record.principal = auditPrincipal(e.principal);
+  if (reason !== undefined) record.reason = reason;
+  if (responseBytes !== undefined) record.responseBytes = responseBytes;
+  if (e.session) record.session = e.session;
+  if (facts?.source) record.source = facts.source;
+  if (facts?.spanId) record.spanId = facts.spanId;
+  if (seen?.target) record.target = seen.target;
+  record.time = isoTime(e.startedAt);
+  if (facts?.traceId) record.traceId = facts.traceId;
+  if (seen?.upstream) record.upstream = seen.upstream;
+  if (seen?.upstreamMs !== undefined) record.upstreamMs = round(seen.upstreamMs);
+  if (e.virtualServer) record.virtualServer = e.virtualServer;
   return record;
 }
 
 function auditPrincipal(p: Principal | undefined): AuditPrincipal {
   if (!p) return { kind: 'none' };
-  const out: AuditPrincipal = { kind: p.kind };
+  const out = {} as AuditPrincipal;
   if (p.agent) out.agent = p.agent;
-  if (p.user) out.user = p.user;
-  if (p.teams.length > 0) out.teams = p.teams;
-  if (p.roles.length > 0) out.roles = p.roles;
   if (p.keyId) out.keyId = p.keyId;
+  out.kind = p.kind;
+  if (p.roles.length > 0) out.roles = p.roles;
+  if (p.teams.length > 0) out.teams = p.teams;
+  if (p.user) out.user = p.user;
   return out;
 }
 

@@ -29,8 +29,11 @@ export function createRedactor(options: RedactOptions): Redactor {
     if (value === null || typeof value !== 'object') return value;
     if (depth >= MAX_DEPTH) return '[TOO DEEP]';
     if (Array.isArray(value)) return value.map((v) => clean(v, depth + 1));
+    // Keys in sorted order, as the record's canonical JSON has them (audit/prepared.ts).
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = sensitive(k) ? REDACTED : clean(v, depth + 1);
+    const entries = Object.entries(value);
+    if (!sortedEntries(entries)) entries.sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [k, v] of entries) out[k] = sensitive(k) ? REDACTED : clean(v, depth + 1);
     return out;
   };
   return (args) => {
@@ -43,6 +46,11 @@ export function createRedactor(options: RedactOptions): Redactor {
     // Cut as text, so the record stays small and still shows how the arguments began.
     return { truncated: true, bytes: Buffer.byteLength(text), head: cutUtf8(text, options.maxArgumentBytes) };
   };
+}
+
+function sortedEntries(entries: readonly [string, unknown][]): boolean {
+  for (let i = 1; i < entries.length; i++) if (!(entries[i - 1]![0] < entries[i]![0])) return false;
+  return true;
 }
 
 /** The longest prefix of `text` that fits in `bytes` bytes of UTF-8, never splitting a character. */

@@ -240,7 +240,7 @@ function writerTests() {
     assert.ok(w.stats().spooled > 0, JSON.stringify(w.stats()));
     store.release();
     assert.ok(
-      await waitFor(() => w.stats().spooled === 0 && w.stats().written === 1000, 5000),
+      await waitFor(() => w.stats().spooled === 0 && w.stats().written === 1000, 15_000),
       JSON.stringify(w.stats()),
     );
     assert.equal(describeGaps(await keptNumbers(store), 1000), '');

@@ -457,7 +457,12 @@ export function clientOf(
 ): { name?: string; version?: string } | undefined {
   const name = typeof info?.name === 'string' ? info.name.slice(0, 100) : undefined;
   const version = typeof info?.version === 'string' ? info.version.slice(0, 50) : undefined;
-  return name || version ? { name, version } : undefined;
+  if (!name && !version) return undefined;
+  // No undefined members: the audit record keeps it as plain JSON (audit/prepared.ts).
+  const client: { name?: string; version?: string } = {};
+  if (name) client.name = name;
+  if (version) client.version = version;
+  return client;
 }
 
 function same(a: UpstreamConfig, b: UpstreamConfig): boolean {
