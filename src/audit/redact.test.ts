@@ -57,3 +57,13 @@ test('leaves absent arguments absent and scalars as they are', () => {
 test('a bad pattern is refused when the redactor is built, not when a call comes', () => {
   assert.throws(() => createRedactor({ ...defaults, patterns: ['(unclosed'] }), SyntaxError);
 });
+
+test('a "__proto__" argument stays an argument: kept as a key, never made the prototype', () => {
+  const redact = createRedactor({ keys: ['secret'], patterns: [], maxArgumentBytes: 4096 });
+  const out = redact(JSON.parse('{"__proto__": {"secret": "s3", "polluted": true}, "a": 1}')) as Record<
+    string,
+    unknown
+  >;
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.equal(JSON.stringify(out), '{"__proto__":{"polluted":true,"secret":"[REDACTED]"},"a":1}');
+});

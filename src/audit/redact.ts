@@ -33,7 +33,13 @@ export function createRedactor(options: RedactOptions): Redactor {
     const out: Record<string, unknown> = {};
     const entries = Object.entries(value);
     if (!sortedEntries(entries)) entries.sort(([a], [b]) => (a < b ? -1 : 1));
-    for (const [k, v] of entries) out[k] = sensitive(k) ? REDACTED : clean(v, depth + 1);
+    for (const [k, v] of entries) {
+      const kept = sensitive(k) ? REDACTED : clean(v, depth + 1);
+      // A `__proto__` key (JSON.parse makes it an own property) stays a key, not the prototype.
+      if (k === '__proto__')
+        Object.defineProperty(out, k, { value: kept, enumerable: true, writable: true, configurable: true });
+      else out[k] = kept;
+    }
     return out;
   };
   return (args) => {
