@@ -37,15 +37,18 @@ test('Gatehouse passes the conformance suite in front of the fixture', { timeout
 // The stateless era (2026-07-28), from the alpha CLI: the fixture stays a session-era server, so
 // everything this run checks beyond the 2025 behaviour (MRTR, _meta, headers, listen) is the
 // gateway's. Its baseline lists only the unscored tasks extension.
-test('Gatehouse passes the 2026-07-28 conformance scenarios', { timeout: 120_000 }, async () => {
-  const { code, output } = await runner(
-    '--cli',
-    'conformance-alpha',
-    '--baseline',
-    BASELINE_2026,
-    '--',
-    '--requirements',
-    '2026-07-28',
-  );
+//
+// Some of its checks give the server a fixed time (600 ms for the first frames of a streamed
+// tools/call, through the gateway to the fixture and back): on a slow, busy machine a correct
+// gateway can miss that once. So a failed run is run once more, and the first run's output is
+// kept in the test's diagnostics; the second must pass on its own.
+test('Gatehouse passes the 2026-07-28 conformance scenarios', { timeout: 240_000 }, async (t) => {
+  const run = () =>
+    runner('--cli', 'conformance-alpha', '--baseline', BASELINE_2026, '--', '--requirements', '2026-07-28');
+  let { code, output } = await run();
+  if (code !== 0) {
+    t.diagnostic(`first run failed (exit ${code}); running once more. Its output:\n${output}`);
+    ({ code, output } = await run());
+  }
   assert.equal(code, 0, output);
 });
