@@ -249,9 +249,10 @@ describe('no secret appears in anything the gateway or its CLI produces', () => 
     });
     enableTokenExchange(idp, mcpUrl);
     shortIdp = await startIssuer({ accessTokenTTL: 1 });
-    // Users' upstream tokens live 2 s (renewed after 1.5 s), so a refresh happens within the run.
+    // Users' upstream tokens live 4 s (renewed after 3 s), so a refresh happens within the run;
+    // At 2 s, one fresh-clone run on a slow, busy machine was asked to authorize again here.
     saasAs = await startIssuer({
-      accessTokenTTL: 2,
+      accessTokenTTL: 4,
       clients: [
         {
           client_id: 'gatehouse',
@@ -642,7 +643,7 @@ describe('no secret appears in anything the gateway or its CLI produces', () => 
       .then(text, (err: Error) => err.message);
     assert.doesNotMatch(refused, /called with/);
     // The user's upstream token is due: it is refreshed (with the client secret) before the call.
-    await sleep(Math.max(0, authorizedAt + 1600 - Date.now()));
+    await sleep(Math.max(0, authorizedAt + 3100 - Date.now()));
     assert.equal(
       text(await agent.callTool({ name: 'saas__whoami', arguments: {} })),
       'you are leak-user-at-saas',
