@@ -81,18 +81,8 @@ function prepareWhole(record: AuditRecord): PreparedRecord | undefined {
   const tc = JSON.stringify(c);
   if (UNCLEAN.test(ta) || UNCLEAN.test(tb) || UNCLEAN.test(tc)) return undefined;
   // Every string of the record is in the text checked above: the columns need no cleaning.
-  const principal = record.principal as { agent?: unknown; user?: unknown } | undefined;
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
   return [
-    String(record.id),
-    record.time,
-    String(record.instance),
-    text(principal?.agent),
-    text(principal?.user),
-    text(record.target),
-    String(record.method),
-    String(record.outcome),
-    text(record.traceId),
+    ...columns(record, same),
     ta === '{}' ? '{' : `${ta.slice(0, -1)},`,
     tb === '{}' ? '' : `${tb.slice(1, -1)},`,
     tc === '{}' ? '}' : `,${tc.slice(1)}`,
@@ -115,21 +105,7 @@ function prepareFields(record: AuditRecord): PreparedRecord {
     else if (key < 'seq') middle += `${name}:${json},`;
     else after += `,${name}:${json}`;
   }
-  const principal = record.principal as { agent?: unknown; user?: unknown } | undefined;
-  return [
-    cleanString(String(record.id)),
-    record.time,
-    cleanString(String(record.instance)),
-    column(principal?.agent),
-    column(principal?.user),
-    column(record.target),
-    cleanString(String(record.method)),
-    cleanString(String(record.outcome)),
-    column(record.traceId),
-    before,
-    middle,
-    `${after}}`,
-  ];
+  return [...columns(record, cleanString), before, middle, `${after}}`];
 }
 
 /** The chained record's canonical JSON and hash. */
@@ -148,10 +124,27 @@ export function linkParts(
   return { text, hash: sha256(head.hash, text) };
 }
 
-/** A record's column values as kept: strings as cleaned in its JSON, absent as null. */
-function column(value: unknown): string | null {
-  return typeof value === 'string' ? cleanString(value) : null;
+/**
+ * A record's column values as kept: its strings, through `clean` (the identity when the record
+ * is known to be clean text), and absent or non-string optional values as null.
+ */
+function columns(record: AuditRecord, clean: (text: string) => string) {
+  const principal = record.principal as { agent?: unknown; user?: unknown } | undefined;
+  const optional = (value: unknown) => (typeof value === 'string' ? clean(value) : null);
+  return [
+    clean(String(record.id)),
+    record.time,
+    clean(String(record.instance)),
+    optional(principal?.agent),
+    optional(principal?.user),
+    optional(record.target),
+    clean(String(record.method)),
+    clean(String(record.outcome)),
+    optional(record.traceId),
+  ] as const;
 }
+
+const same = (text: string) => text;
 
 /** Canonical JSON of a member value as normalizeRecord would keep it; undefined when it is dropped. */
 function valueJson(value: unknown): string | undefined {
