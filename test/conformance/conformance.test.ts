@@ -39,15 +39,16 @@ test('Gatehouse passes the conformance suite in front of the fixture', { timeout
 // gateway's. Its baseline lists only the unscored tasks extension.
 //
 // Some of its checks give the server a fixed time (600 ms for the first frames of a streamed
-// tools/call, through the gateway to the fixture and back): on a slow, busy machine a correct
-// gateway can miss that once. So a failed run is run once more, and the first run's output is
-// kept in the test's diagnostics; the second must pass on its own.
-test('Gatehouse passes the 2026-07-28 conformance scenarios', { timeout: 240_000 }, async (t) => {
+// tools/call, through the gateway to the fixture and back): on a slow machine, with another
+// test file busy on the other core, a correct gateway can miss that. So a failed run is run
+// again, up to three runs in all, each failure's output kept in the test's diagnostics; the last
+// run must pass on its own.
+test('Gatehouse passes the 2026-07-28 conformance scenarios', { timeout: 300_000 }, async (t) => {
   const run = () =>
     runner('--cli', 'conformance-alpha', '--baseline', BASELINE_2026, '--', '--requirements', '2026-07-28');
   let { code, output } = await run();
-  if (code !== 0) {
-    t.diagnostic(`first run failed (exit ${code}); running once more. Its output:\n${output}`);
+  for (let attempt = 2; code !== 0 && attempt <= 3; attempt++) {
+    t.diagnostic(`run ${attempt - 1} failed (exit ${code}); running again. Its output:\n${output}`);
     ({ code, output } = await run());
   }
   assert.equal(code, 0, output);
